@@ -1,0 +1,56 @@
+"""The dbt project as assets; raw sources map onto the dlt assets' keys."""
+
+from collections.abc import Iterator, Mapping
+from functools import cache
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.ingest.assets import WRITER_POOL
+from orchestration.environment import DBT_PROJECT_DIR
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """dbt sources become ``raw_<role>/<table>`` (the dlt keys); models ``<layer>/<model>``."""
+
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return dg.AssetKey([f"raw_{dbt_resource_props['source_name']}", dbt_resource_props["name"]])
+        layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "models"
+        return dg.AssetKey([layer, dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "models"
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, with its manifest prepared when missing.
+
+    ``prepare_if_dev`` only acts under ``dagster dev``; tests, the CLI and CI load the
+    definitions without it, so a missing manifest is parsed here once.
+    """
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+    project.prepare_if_dev()
+    if not project.manifest_path.exists():
+        project.preparer.prepare(project)
+    return project
+
+
+@dbt_assets(
+    manifest=dbt_project().manifest_path,
+    project=dbt_project(),
+    dagster_dbt_translator=WarehouseTranslator(),
+    pool=WRITER_POOL,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
+    """``dbt build`` of the selected models; dbt tests surface as asset checks."""
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+defs = dg.Definitions(
+    assets=[dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project())},
+)
