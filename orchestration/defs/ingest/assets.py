@@ -32,8 +32,11 @@ def build_ingest_assets(role: str) -> dg.AssetsDefinition:
         pool=WRITER_POOL,
     )
     def _ingest(context: dg.AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
-        # A fresh source per run: dlt sources keep per-run state and fail when reused.
-        yield from dlt.run(context=context, dlt_source=make_source(role))
+        # A fresh source per run: dlt sources keep per-run state and fail when reused. A fresh
+        # pipeline too, so the destination follows WAREHOUSE_PATH as it is now, not at load.
+        yield from dlt.run(
+            context=context, dlt_source=make_source(role), dlt_pipeline=make_pipeline(role)
+        )
 
     return _ingest
 
