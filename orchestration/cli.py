@@ -240,8 +240,7 @@ def ingest(
 def dbt_command(args: list[str], target: str = "duckdb") -> int:
     """Run a dbt command against the project; returns dbt's exit code."""
     environment.apply_runtime_env()
-    dbt = Path(sys.executable).with_name("dbt")
-    cmd = [str(dbt) if dbt.exists() else "dbt", *args]
+    cmd = [environment.venv_executable("dbt"), *args]
     cmd += ["--project-dir", str(environment.DBT_PROJECT_DIR)]
     cmd += ["--profiles-dir", str(environment.DBT_PROJECT_DIR), "--target", target]
     return subprocess.call(cmd)
@@ -293,6 +292,8 @@ def warehouse_counts(path: Path) -> dict[str, int]:
         rows = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_schema not in ('information_schema', 'pg_catalog') "
+            # dlt's per-load scratch schemas (raw_<role>_staging) are not data anyone reads
+            "and table_schema not like '%\\_staging' escape '\\' "
             "and table_name not like '\\_dlt%' escape '\\' order by 1, 2"
         ).fetchall()
         for schema, name in rows:
@@ -375,8 +376,7 @@ def dev(
     """Open the Dagster UI (and serve the sandbox alongside when a world exists)."""
     environment.apply_runtime_env()
     world = environment.world_dir()
-    dagster = Path(sys.executable).with_name("dagster")
-    cmd = [str(dagster), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    cmd = [environment.venv_executable("dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
     sandbox: contextlib.AbstractContextManager[str | None] = (
         running_sandbox(world) if (world / "world.json").exists() else contextlib.nullcontext()
     )

@@ -15,6 +15,7 @@ Two targets exist:
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,16 @@ def dagster_home() -> Path:
     return Path(raw).expanduser().resolve()
 
 
+def venv_executable(name: str) -> str:
+    """Path of a console script installed next to the running interpreter (dbt, dagster).
+
+    dagster-dbt and the CLI shell out to ``dbt``; when closedloop is started as
+    ``.venv/bin/closedloop`` without an activated venv, ``dbt`` is not on PATH.
+    """
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else name
+
+
 def sandbox_source_env(url: str, world: Path) -> dict[str, str]:
     """Source configuration that points every dlt source at the sandbox.
 
@@ -94,6 +105,10 @@ def apply_runtime_env() -> None:
     os.environ["WAREHOUSE_PATH"] = str(warehouse_path())
     # dlt reads .dlt/ relative to the working directory unless told where the project is.
     os.environ.setdefault("DLT_PROJECT_DIR", str(PROJECT_ROOT))
+    # dagster-dbt's manifest preparer runs `dbt parse` from PATH; make it the venv's dbt.
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
 def apply_source_env() -> dict[str, str]:

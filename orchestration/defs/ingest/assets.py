@@ -27,7 +27,6 @@ def build_ingest_assets(role: str) -> dg.AssetsDefinition:
         dlt_source=make_source(role),
         dlt_pipeline=make_pipeline(role),
         name=f"ingest_{role}",
-        group_name="raw",
         dagster_dlt_translator=RawTableTranslator(),
         pool=WRITER_POOL,
     )

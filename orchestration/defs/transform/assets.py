@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.ingest.assets import WRITER_POOL
-from orchestration.environment import DBT_PROJECT_DIR
+from orchestration.environment import DBT_PROJECT_DIR, venv_executable
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
@@ -52,5 +52,7 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterat
 
 defs = dg.Definitions(
     assets=[dbt_models],
-    resources={"dbt": DbtCliResource(project_dir=dbt_project())},
+    resources={
+        "dbt": DbtCliResource(project_dir=dbt_project(), dbt_executable=venv_executable("dbt"))
+    },
 )

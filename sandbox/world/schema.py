@@ -1,0 +1,365 @@
+"""Column schemas of every generated table (one place for parquet types and SQLite DDL).
+
+Kinds: ``i64`` int64; ``i64n`` int64 where 0 means null; ``str`` string; ``ts`` timestamp
+(epoch µs, 0 = null); ``date`` date from epoch µs; ``bool``; ``dec`` decimal(12, 2); ``f64``;
+``tags`` list<string>.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from sandbox.world.core import TS_TYPE
+
+Schema = tuple[tuple[str, str], ...]
+
+STAGES = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+)
+
+CRM: dict[str, Schema] = {
+    "contacts": (
+        ("id", "i64"),
+        ("email", "str"),
+        ("firstname", "str"),
+        ("lastname", "str"),
+        ("phone", "str"),
+        ("mobilephone", "str"),
+        ("jobtitle", "str"),
+        ("company", "str"),
+        ("associatedcompanyid", "i64n"),
+        ("lifecyclestage", "str"),
+        ("hs_lead_status", "str"),
+        ("hubspot_owner_id", "i64n"),
+        ("address", "str"),
+        ("city", "str"),
+        ("zip", "str"),
+        ("country", "str"),
+        ("date_of_birth", "str"),
+        ("hs_analytics_source", "str"),
+        *((f"hs_lifecyclestage_{s}_date", "ts") for s in STAGES),
+        ("createdate", "ts"),
+        ("lastmodifieddate", "ts"),
+        ("archived", "bool"),
+        ("archived_at", "ts"),
+    ),
+    "companies": (
+        ("id", "i64"),
+        ("name", "str"),
+        ("domain", "str"),
+        ("industry", "str"),
+        ("numberofemployees", "i64"),
+        ("annualrevenue", "dec"),
+        ("city", "str"),
+        ("country", "str"),
+        ("hubspot_owner_id", "i64n"),
+        ("createdate", "ts"),
+        ("hs_lastmodifieddate", "ts"),
+        ("archived", "bool"),
+        ("archived_at", "ts"),
+    ),
+    "deals": (
+        ("id", "i64"),
+        ("dealname", "str"),
+        ("amount", "dec"),
+        ("deal_currency_code", "str"),
+        ("dealstage", "str"),
+        ("pipeline", "str"),
+        ("closedate", "ts"),
+        ("closed_lost_reason", "str"),
+        ("hubspot_owner_id", "i64n"),
+        ("hs_campaign", "str"),
+        ("createdate", "ts"),
+        ("hs_lastmodifieddate", "ts"),
+        ("archived", "bool"),
+        ("archived_at", "ts"),
+    ),
+    "owners": (
+        ("id", "i64"),
+        ("email", "str"),
+        ("firstName", "str"),
+        ("lastName", "str"),
+        ("region", "str"),
+        ("createdAt", "ts"),
+        ("updatedAt", "ts"),
+        ("archived", "bool"),
+    ),
+    "campaigns": (
+        ("id", "str"),
+        ("hs_name", "str"),
+        ("hs_start_date", "date"),
+        ("hs_end_date", "date"),
+        ("hs_budget_items_sum_amount", "dec"),
+        ("hs_expected_revenue", "dec"),
+        ("hs_currency_code", "str"),
+        ("hs_campaign_status", "str"),
+        ("createdAt", "ts"),
+        ("updatedAt", "ts"),
+    ),
+    "associations": (
+        ("from_type", "str"),
+        ("from_id", "str"),
+        ("to_type", "str"),
+        ("to_id", "str"),
+        ("association_type_id", "i64"),
+        ("updated_at", "ts"),
+    ),
+}
+
+SHOP: dict[str, Schema] = {
+    "customers": (
+        ("id", "i64"),
+        ("email", "str"),
+        ("first_name", "str"),
+        ("last_name", "str"),
+        ("phone", "str"),
+        ("is_guest", "bool"),
+        ("loyalty_id", "str"),
+        ("login", "str"),
+        ("date_of_birth", "sqldate"),
+        ("accepts_marketing", "bool"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+        ("deleted_at", "ts"),
+    ),
+    "addresses": (
+        ("id", "i64"),
+        ("customer_id", "i64"),
+        ("kind", "str"),
+        ("street", "str"),
+        ("city", "str"),
+        ("postcode", "str"),
+        ("country_code", "str"),
+        ("phone", "str"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "categories": (("id", "i64"), ("name", "str"), ("parent_id", "i64n"), ("updated_at", "ts")),
+    "products": (
+        ("id", "i64"),
+        ("sku", "str"),
+        ("name", "str"),
+        ("category_id", "i64"),
+        ("price", "dec"),
+        ("currency", "str"),
+        ("stock_qty", "i64"),
+        ("is_active", "bool"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "orders": (
+        ("id", "i64"),
+        ("order_number", "str"),
+        ("customer_id", "i64"),
+        ("email", "str"),
+        ("phone", "str"),
+        ("status", "str"),
+        ("currency", "str"),
+        ("subtotal", "dec"),
+        ("shipping", "dec"),
+        ("tax", "dec"),
+        ("total", "dec"),
+        ("discount_code", "str"),
+        ("gclid", "str"),
+        ("fbclid", "str"),
+        ("utm_source", "str"),
+        ("utm_medium", "str"),
+        ("utm_campaign", "str"),
+        ("utm_content", "str"),
+        ("utm_term", "str"),
+        ("billing_address_id", "i64n"),
+        ("shipping_address_id", "i64n"),
+        ("placed_at", "ts"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "order_lines": (
+        ("id", "i64"),
+        ("order_id", "i64"),
+        ("product_id", "i64"),
+        ("sku", "str"),
+        ("quantity", "i64"),
+        ("unit_price", "dec"),
+        ("discount", "dec"),
+        ("line_total", "dec"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "refunds": (
+        ("id", "i64"),
+        ("order_id", "i64"),
+        ("amount", "dec"),
+        ("currency", "str"),
+        ("reason", "str"),
+        ("refunded_at", "ts"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "carts": (
+        ("id", "i64"),
+        ("customer_id", "i64n"),
+        ("anonymous_id", "str"),
+        ("status", "str"),
+        ("currency", "str"),
+        ("value", "dec"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+}
+
+ESP: dict[str, Schema] = {
+    "profiles": (
+        ("id", "str"),
+        ("email", "str"),
+        ("phone_number", "str"),
+        ("external_id", "str"),
+        ("first_name", "str"),
+        ("last_name", "str"),
+        ("organization", "str"),
+        ("title", "str"),
+        ("city", "str"),
+        ("country", "str"),
+        ("zip", "str"),
+        ("address1", "str"),
+        ("created", "ts"),
+        ("updated", "ts"),
+        ("email_consent", "str"),
+        ("email_consent_timestamp", "ts"),
+        ("sms_consent", "str"),
+        ("sms_consent_timestamp", "ts"),
+    ),
+    "lists": (("id", "str"), ("name", "str"), ("created", "ts"), ("updated", "ts")),
+    "list_members": (("list_id", "str"), ("profile_id", "str"), ("joined_at", "ts")),
+    "campaigns": (
+        ("id", "str"),
+        ("name", "str"),
+        ("status", "str"),
+        ("channel", "str"),
+        ("send_time", "ts"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "flows": (
+        ("id", "str"),
+        ("name", "str"),
+        ("status", "str"),
+        ("trigger_type", "str"),
+        ("created", "ts"),
+        ("updated", "ts"),
+    ),
+    "metrics": (
+        ("id", "str"),
+        ("name", "str"),
+        ("integration_name", "str"),
+        ("created", "ts"),
+        ("updated", "ts"),
+    ),
+    # events are built directly as arrow tables (see systems/esp.py)
+}
+
+HELPDESK: dict[str, Schema] = {
+    "users": (
+        ("id", "i64"),
+        ("name", "str"),
+        ("email", "str"),
+        ("phone", "str"),
+        ("role", "str"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "tickets": (
+        ("id", "i64"),
+        ("subject", "str"),
+        ("status", "str"),
+        ("priority", "str"),
+        ("channel", "str"),
+        ("requester_id", "i64"),
+        ("assignee_id", "i64n"),
+        ("tags", "tags"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+        ("first_reply_at", "ts"),
+        ("solved_at", "ts"),
+    ),
+    "satisfaction_ratings": (
+        ("id", "i64"),
+        ("ticket_id", "i64"),
+        ("requester_id", "i64"),
+        ("score", "str"),
+        ("comment", "str"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+    "nps_responses": (
+        ("id", "i64"),
+        ("user_id", "i64"),
+        ("score", "i64"),
+        ("comment", "str"),
+        ("created_at", "ts"),
+        ("updated_at", "ts"),
+    ),
+}
+
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("profile_id", pa.string()),
+        ("metric_id", pa.string()),
+        ("datetime", TS_TYPE),
+        ("uuid", pa.string()),
+        ("campaign_id", pa.string()),
+        ("flow_id", pa.string()),
+        ("subject", pa.string()),
+        ("url", pa.string()),
+        ("bounce_type", pa.string()),
+    ]
+)
+
+RECORDS_SCHEMA = pa.schema(
+    [
+        ("system", pa.string()),
+        ("table", pa.string()),
+        ("record_id", pa.string()),
+        ("person_id", pa.int64()),
+        ("household_id", pa.int64()),
+    ]
+)
+
+CONSENT_SCHEMA = pa.schema(
+    [
+        ("person_id", pa.int64()),
+        ("purpose", pa.string()),
+        ("granted", pa.bool_()),
+        ("as_of", TS_TYPE),
+        ("decided_at", TS_TYPE),
+    ]
+)
+
+ARROW_TYPE = {
+    "i64": pa.int64(),
+    "i64n": pa.int64(),
+    "str": pa.string(),
+    "ts": TS_TYPE,
+    "date": pa.date32(),
+    "bool": pa.bool_(),
+    "dec": pa.decimal128(12, 2),
+    "f64": pa.float64(),
+    "tags": pa.list_(pa.string()),
+    "sqldate": pa.string(),
+}
+
+SQL_TYPE = {
+    "i64": "INTEGER",
+    "i64n": "INTEGER",
+    "str": "TEXT",
+    "ts": "TIMESTAMP",
+    "bool": "BOOLEAN",
+    "dec": "NUMERIC(12,2)",
+    "f64": "REAL",
+    "sqldate": "DATE",
+}
