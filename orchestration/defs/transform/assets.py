@@ -12,17 +12,24 @@ from orchestration.environment import DBT_PROJECT_DIR, venv_executable
 
 
 class WarehouseTranslator(DagsterDbtTranslator):
-    """dbt sources become ``raw_<role>/<table>`` (the dlt keys); models ``<layer>/<model>``."""
+    """Sources become ``raw_<role>/<table>`` (the dlt keys), seeds ``seeds/<seed>``, models
+    ``<layer>/<model>`` where the layer is the top folder under ``models/``."""
+
+    @staticmethod
+    def _layer(props: Mapping[str, Any]) -> str:
+        if props["resource_type"] == "seed":
+            return "seeds"
+        fqn = props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "models"
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey([f"raw_{dbt_resource_props['source_name']}", dbt_resource_props["name"]])
-        layer = dbt_resource_props["fqn"][1] if len(dbt_resource_props["fqn"]) > 2 else "models"
-        return dg.AssetKey([layer, dbt_resource_props["name"]])
+            role = dbt_resource_props["source_name"]
+            return dg.AssetKey([f"raw_{role}", dbt_resource_props["name"]])
+        return dg.AssetKey([self._layer(dbt_resource_props), dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
-        fqn = dbt_resource_props.get("fqn", [])
-        return fqn[1] if len(fqn) > 2 else "models"
+        return self._layer(dbt_resource_props)
 
 
 @cache

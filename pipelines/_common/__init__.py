@@ -1,0 +1,1 @@
+"""Helpers shared by the closedloop sources: phone normalisation and the retrying REST client."""
