@@ -72,10 +72,24 @@ def _stage_progress(title: str) -> Iterator[object]:
 # --- world -------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def _world_errors() -> Iterator[None]:
+    """Report bad world input as one red line and exit code 2, not a traceback."""
+    from sandbox.world import WorldError
+
+    try:
+        yield
+    except WorldError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(2) from error
+
+
 @world_app.command("generate")
 def world_generate(
     people: Annotated[int, typer.Option(help="Number of people in the world.")] = 20_000,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 42,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives identical files.")
+    ] = 42,
     out: Annotated[Path | None, typer.Option(help="Output directory.")] = None,
     force: Annotated[bool, typer.Option(help="Replace an existing world.")] = False,
 ) -> None:
@@ -86,7 +100,7 @@ def world_generate(
     if force and target.exists():
         shutil.rmtree(target)
     started = time.perf_counter()
-    with _stage_progress("generate") as report:
+    with _world_errors(), _stage_progress("generate") as report:
         manifest = generate(people, seed, target, progress=report)  # type: ignore[arg-type]
     _print_counts(f"World {target} (seed {seed})", manifest.get("counts", {}))
     console.print(f"Generated in {time.perf_counter() - started:.1f} s; as of {manifest['as_of']}.")
@@ -101,7 +115,7 @@ def world_advance(
     from sandbox.world import advance
 
     target = (world or environment.world_dir()).resolve()
-    with _stage_progress("advance") as report:
+    with _world_errors(), _stage_progress("advance") as report:
         manifest = advance(target, days, progress=report)  # type: ignore[arg-type]
     _print_counts(f"World {target} version {manifest['version']}", manifest.get("counts", {}))
     console.print(f"As of {manifest['as_of']}.")
@@ -113,9 +127,12 @@ def world_info(world: WorldOpt = None) -> None:
     from sandbox.world import load_manifest
 
     target = (world or environment.world_dir()).resolve()
-    manifest = load_manifest(target)
+    with _world_errors():
+        manifest = load_manifest(target)
     _print_counts(f"World {target} version {manifest['version']}", manifest.get("counts", {}))
-    console.print(f"Seed {manifest['seed']}, {manifest['people']} people, as of {manifest['as_of']}.")
+    console.print(
+        f"Seed {manifest['seed']}, {manifest['people']} people, as of {manifest['as_of']}."
+    )
 
 
 # --- sandbox -----------------------------------------------------------------------------
@@ -125,7 +142,9 @@ def world_info(world: WorldOpt = None) -> None:
 def sandbox_serve(
     world: WorldOpt = None,
     host: Annotated[str, typer.Option(help="Address to bind (loopback only).")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = environment.DEFAULT_SANDBOX_PORT,
+    port: Annotated[
+        int, typer.Option(help="Port to listen on.")
+    ] = environment.DEFAULT_SANDBOX_PORT,
     rate_limit_scale: Annotated[
         float, typer.Option(help="Multiply every vendor rate limit (1.0 = the real limits).")
     ] = 50.0,
@@ -172,7 +191,9 @@ def running_sandbox(world: Path, port: int | None = None) -> Iterator[str]:
                 if requests.get(f"{url}/_sandbox/health", timeout=1).ok:
                     break
             if proc.poll() is not None:
-                raise RuntimeError(f"the sandbox exited early:\n{proc.stderr.read() if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"the sandbox exited early:\n{proc.stderr.read() if proc.stderr else ''}"
+                )
             if time.monotonic() > deadline:
                 raise RuntimeError("the sandbox did not become healthy within 60 s")
             time.sleep(0.2)
@@ -224,7 +245,9 @@ def ingest_roles(roles: list[str]) -> dict[str, dict[str, int]]:
 
 @app.command()
 def ingest(
-    roles: Annotated[list[str] | None, typer.Argument(help="Roles to ingest (default: all).")] = None,
+    roles: Annotated[
+        list[str] | None, typer.Argument(help="Roles to ingest (default: all).")
+    ] = None,
 ) -> None:
     """Load raw data from the sources into the warehouse's raw_<role> schemas."""
     from pipelines.factory import ROLES
@@ -232,9 +255,13 @@ def ingest(
     environment.apply_source_env()
     started = time.perf_counter()
     loaded = ingest_roles(list(roles or ROLES))
-    flat = {f"raw_{role}.{table}": n for role, counts in loaded.items() for table, n in counts.items()}
+    flat = {
+        f"raw_{role}.{table}": n for role, counts in loaded.items() for table, n in counts.items()
+    }
     _print_counts("Rows loaded this run", flat)
-    console.print(f"Ingested in {time.perf_counter() - started:.1f} s into {environment.warehouse_path()}")
+    console.print(
+        f"Ingested in {time.perf_counter() - started:.1f} s into {environment.warehouse_path()}"
+    )
 
 
 def dbt_command(args: list[str], target: str = "duckdb") -> int:
@@ -276,7 +303,9 @@ def run() -> None:
     started = time.perf_counter()
     ok = run_job()
     colour = "green" if ok else "red"
-    console.print(f"[{colour}]Run {'succeeded' if ok else 'failed'}[/] in {time.perf_counter() - started:.1f} s")
+    console.print(
+        f"[{colour}]Run {'succeeded' if ok else 'failed'}[/] in {time.perf_counter() - started:.1f} s"
+    )
     raise typer.Exit(0 if ok else 1)
 
 
@@ -363,7 +392,7 @@ def demo(
         f"[green]Done in {elapsed:.0f} s.[/] Where to look:\n"
         f"  • warehouse: {path} (schemas raw_*, staging)\n"
         "  • `uv run closedloop warehouse` lists tables; "
-        "`uv run closedloop sql \"select * from staging.stg_shop__orders limit 5\"` queries\n"
+        '`uv run closedloop sql "select * from staging.stg_shop__orders limit 5"` queries\n'
         "  • `make dev` opens the Dagster UI on http://127.0.0.1:3000 with this run's history\n"
         f"  • the world and its ground truth: {world} (`uv run closedloop world info`)"
     )
@@ -376,7 +405,16 @@ def dev(
     """Open the Dagster UI (and serve the sandbox alongside when a world exists)."""
     environment.apply_runtime_env()
     world = environment.world_dir()
-    cmd = [environment.venv_executable("dagster"), "dev", "-m", "orchestration.definitions", "-h", "127.0.0.1", "-p", str(port)]
+    cmd = [
+        environment.venv_executable("dagster"),
+        "dev",
+        "-m",
+        "orchestration.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     sandbox: contextlib.AbstractContextManager[str | None] = (
         running_sandbox(world) if (world / "world.json").exists() else contextlib.nullcontext()
     )

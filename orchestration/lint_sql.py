@@ -22,15 +22,27 @@ from orchestration.environment import DBT_PROJECT_DIR, PROJECT_ROOT
 
 # (name, pattern, why) — patterns run on SQL with comments and string literals blanked out.
 NON_PORTABLE: tuple[tuple[str, re.Pattern[str], str], ...] = (
-    ("qualify", re.compile(r"\bqualify\b", re.I), "Postgres has no QUALIFY; filter a window in a CTE"),
+    (
+        "qualify",
+        re.compile(r"\bqualify\b", re.I),
+        "Postgres has no QUALIFY; filter a window in a CTE",
+    ),
     ("group-by-all", re.compile(r"\bgroup\s+by\s+all\b", re.I), "Postgres 15 has no GROUP BY ALL"),
     ("exclude", re.compile(r"\*\s*exclude\b", re.I), "SELECT * EXCLUDE is DuckDB-only"),
     ("double-colon-cast", re.compile(r"::"), "use cast(x as t) or safe_cast"),
-    ("count-if", re.compile(r"\bcount_if\s*\(", re.I), "use sum(case ...) or count(*) filter (where ...)"),
+    (
+        "count-if",
+        re.compile(r"\bcount_if\s*\(", re.I),
+        "use sum(case ...) or count(*) filter (where ...)",
+    ),
     ("try-cast", re.compile(r"\btry_cast\s*\(", re.I), "use the dispatched safe_cast macro"),
     ("array-literal", re.compile(r"(?<![\w\]])\[\s*['\d]"), "array literals differ per warehouse"),
     ("json-arrow", re.compile(r"->>?"), "JSON operators differ per warehouse; flatten in dlt"),
-    ("regexp-fn", re.compile(r"\bregexp_(matches|replace|extract)\s*\(", re.I), "use the regex macros"),
+    (
+        "regexp-fn",
+        re.compile(r"\bregexp_(matches|replace|extract)\s*\(", re.I),
+        "use the regex macros",
+    ),
 )
 
 _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/|\{#.*?#\}", re.S)
@@ -47,7 +59,11 @@ class Violation:
     why: str
 
     def __str__(self) -> str:
-        rel = self.path.relative_to(PROJECT_ROOT) if self.path.is_relative_to(PROJECT_ROOT) else self.path
+        rel = (
+            self.path.relative_to(PROJECT_ROOT)
+            if self.path.is_relative_to(PROJECT_ROOT)
+            else self.path
+        )
         return f"{rel}:{self.line}: {self.rule}: {self.why}"
 
 

@@ -7,7 +7,6 @@ and once into a Postgres database, so the two dbt builds start from the same raw
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.dbt.postgres import PostgresServer, PostgresUnavailableError, start_server
+from orchestration.environment import sandbox_source_env
+from tests.dbt.postgres import PostgresServer
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
@@ -65,24 +65,6 @@ def run_dbt(
     )
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PostgresServer]:
-    """A throw-away PostgreSQL server for the session.
-
-    Its directory is a fresh one under the system temp dir, not pytest's ``tmp_path``: pytest
-    makes that tree private to root (0700), and the server runs as ``postgres``.
-    """
-    try:
-        server = start_server()
-    except PostgresUnavailableError as exc:
-        pytest.skip(f"Postgres leg skipped: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.base_dir, ignore_errors=True)
-
-
 @dataclass(frozen=True)
 class LoadedWorld:
     """One world loaded into both warehouses."""
@@ -111,17 +93,8 @@ def _load_world(world_dir: Path, duckdb_path: Path, pg: PostgresServer, work_dir
     from sandbox.emulator import EmulatorThread
 
     with EmulatorThread(world_dir) as emulator:
-        url = emulator.url.rstrip("/")
         source_env = {
-            "SOURCES__CRM__BASE_URL": f"{url}/hubspot",
-            "SOURCES__CRM__ACCESS_TOKEN": "pat-sandbox-crm",
-            "SOURCES__ESP__BASE_URL": f"{url}/klaviyo",
-            "SOURCES__ESP__API_KEY": "pk_sandbox_esp",
-            "SOURCES__HELPDESK__BASE_URL": f"{url}/zendesk",
-            "SOURCES__HELPDESK__EMAIL": "sandbox@closedloop.test",
-            "SOURCES__HELPDESK__API_TOKEN": "sandbox-helpdesk-token",
-            "SOURCES__SHOP__CREDENTIALS": f"sqlite:///{world_dir / 'shop' / 'shop.sqlite'}",
-            "SOURCES__WEB__BUCKET_URL": str(world_dir / "web"),
+            **sandbox_source_env(emulator.url, world_dir),
             "RUNTIME__DLTHUB_TELEMETRY": "false",
             "WAREHOUSE_PATH": str(duckdb_path),
         }

@@ -7,7 +7,6 @@ dlt into a DuckDB file, then ``dbt build`` as a subprocess, all through
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,7 +60,7 @@ def _count(warehouse: Path, relation: str) -> int:
 def _rows_loaded(result: dg.ExecuteInProcessResult) -> dict[str, int]:
     loaded: dict[str, int] = {}
     for event in result.get_asset_materialization_events():
-        materialization = event.asset_materialization
+        materialization = event.step_materialization_data.materialization
         assert materialization is not None
         key = materialization.asset_key
         rows = materialization.metadata.get("rows_loaded")

@@ -34,7 +34,9 @@ def test_flags_each_non_portable_construct(tmp_path: Path) -> None:
 
 
 def test_ignores_comments_and_string_literals(tmp_path: Path) -> None:
-    sql = "-- qualify is not allowed here, nor ::\nselect 'a::b qualify' as note /* group by all */\n"
+    sql = (
+        "-- qualify is not allowed here, nor ::\nselect 'a::b qualify' as note /* group by all */\n"
+    )
     assert portable_violations(_write(tmp_path, sql)) == []
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
-
 import dlt
 import psycopg2
 import pytest
 
 from pipelines import factory
-from tests.dbt.postgres import PostgresServer, PostgresUnavailableError, start_server
+from tests.dbt.postgres import PostgresServer
 
 from .conftest import Sandbox
 from .support import servable_counts
@@ -19,19 +16,10 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture(scope="module")
-def postgres() -> Iterator[PostgresServer]:
-    """A throw-away server (in a fresh system temp dir: the server runs as ``postgres``, and
-    pytest's tmp tree is private to root)."""
-    try:
-        server = start_server()
-    except PostgresUnavailableError as exc:
-        pytest.skip(f"no PostgreSQL here: {exc}")
-    try:
-        server.create_database("warehouse")
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.base_dir, ignore_errors=True)
+def postgres(pg_server: PostgresServer) -> PostgresServer:
+    """The session's throw-away server with this module's database."""
+    pg_server.create_database("warehouse")
+    return pg_server
 
 
 def _counts(dsn: str, role: str) -> dict[str, int]:

@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
 
 from sandbox.emulator import EmulatorThread, FaultConfig
-
-sys.path.insert(0, str(Path(__file__).parent))
-from world_fixture import build_world
+from sandbox.world import generate
+from tests.sandbox.world_fixture import build_world
 
 FAST = 10_000.0  # rate-limit scale that never throttles a test sweep
 
 
-def _real_generator() -> Any | None:
-    """``sandbox.world.generate`` once the world generator ships it, else ``None``."""
-    try:
-        module = importlib.import_module("sandbox.world")
-    except ImportError:
-        return None
-    return getattr(module, "generate", None)
-
-
 @pytest.fixture(scope="session")
 def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small world from the real generator (fixture builder until it exists)."""
+    """A small world from the real generator."""
     out = tmp_path_factory.mktemp("world")
-    generate = _real_generator()
-    if generate is not None:
-        generate(300, 42, out)
-        return out
-    return build_world(out, people=300, seed=42)
+    generate(300, 42, out)
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 from datetime import UTC, datetime, timedelta
@@ -13,9 +12,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 import requests
-from emulator_auth import HUBSPOT, KLAVIYO, ZENDESK
 
 from sandbox.emulator import EmulatorThread, FaultConfig
+from tests.sandbox.emulator_auth import HUBSPOT, KLAVIYO, ZENDESK
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -760,12 +759,8 @@ def test_dlt_rest_client_paginators_terminate(emulator: EmulatorThread, world_di
 
 def test_incremental_after_real_advance(tmp_path: Path, http: requests.Session) -> None:
     """After ``advance`` the emulator reloads and the stored cursors yield exactly the changes."""
-    try:
-        from sandbox.world import advance, generate
+    from sandbox.world import advance, generate
 
-        importlib.import_module("sandbox.world.advance")
-    except ImportError:
-        pytest.skip("sandbox.world.advance is not available yet")
     world = tmp_path / "w"
     generate(1000, 3, world)
     with EmulatorThread(world, faults=FaultConfig(rate_limit_scale=10_000)) as emu:

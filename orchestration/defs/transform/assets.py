@@ -1,5 +1,6 @@
 """The dbt project as assets; raw sources map onto the dlt assets' keys."""
 
+import shutil
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -54,7 +55,13 @@ def dbt_project() -> DbtProject:
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """``dbt build`` of the selected models; dbt tests surface as asset checks."""
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build"], context=context)
+    try:
+        yield from invocation.stream()
+    finally:
+        # dagster-dbt writes a target directory per run (manifest, logs, compiled SQL):
+        # ~4 MB each, never removed, so a daily schedule would fill the disk.
+        shutil.rmtree(invocation.target_path, ignore_errors=True)
 
 
 defs = dg.Definitions(

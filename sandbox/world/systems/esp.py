@@ -257,7 +257,13 @@ def list_members(
     b2b = np.flatnonzero(people["is_b2b"][pidx])
     parts.append((np.full(b2b.size, 5), b2b, profiles["created"][b2b]))
     contest = np.flatnonzero(rng.random(pidx.size) < 0.05)
-    parts.append((np.full(contest.size, 6), contest, profiles["created"][contest] + DAY))
+    # A day after sign-up, but never after the profile's last change: a profile created on
+    # the world's last day must not join a list after the world's clock.
+    joined = np.minimum(
+        profiles["created"][contest] + DAY,
+        np.maximum(profiles["updated"][contest], profiles["created"][contest]),
+    )
+    parts.append((np.full(contest.size, 6), contest, joined))
     li = np.concatenate([p[0] for p in parts]).astype(np.int64)
     pi = np.concatenate([p[1] for p in parts]).astype(np.int64)
     jt = np.concatenate([p[2] for p in parts]).astype(np.int64)

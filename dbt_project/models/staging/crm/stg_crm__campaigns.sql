@@ -26,9 +26,6 @@ renamed as (
         {{ safe_cast('hs_start_date', 'date') }} as start_date,
         {{ safe_cast('hs_end_date', 'date') }} as end_date,
 
-        ---------- booleans
-        coalesce(archived, false) as is_archived,
-
         ---------- timestamps
         {{ to_utc_timestamp('created_at') }} as created_at,
         {{ to_utc_timestamp('updated_at') }} as updated_at
