@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, MutableMapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from dlt.common import logger
@@ -11,6 +10,7 @@ from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONResponseCursorPaginator
 
 from .._common.http import checked
+from .._common.timestamps import as_utc
 
 Record = dict[str, Any]
 
@@ -24,20 +24,11 @@ def to_epoch_ms(value: Any) -> int | None:
     """Read a HubSpot timestamp (ISO-8601 string, or epoch milliseconds) as epoch ms."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        dt = value if value.tzinfo else value.replace(tzinfo=UTC)
-        return int(dt.timestamp() * 1000)
     if isinstance(value, int | float):
         return int(value)
-    text = str(value).strip()
-    if text.isdigit():
-        return int(text)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp() * 1000)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return int(as_utc(value).timestamp() * 1000)
 
 
 def flatten(result: Record) -> Record:

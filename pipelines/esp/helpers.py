@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 
+from .._common.timestamps import as_utc
 from .settings import EVENT_PROPERTY_COLUMNS
 
 Record = dict[str, Any]
@@ -37,16 +38,7 @@ def klaviyo_time(value: Any, *, minus_seconds: float = 0) -> str:
     Returns:
         The timestamp in UTC with whole seconds (Klaviyo's filter precision).
     """
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        text = str(value).strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    dt = dt.astimezone(UTC) - timedelta(seconds=minus_seconds)
+    dt = as_utc(value) - timedelta(seconds=minus_seconds)
     return dt.replace(microsecond=0).isoformat()
 
 

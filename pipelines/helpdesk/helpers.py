@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from dlt.sources.helpers.rest_client.paginators import BaseReferencePaginator
 from requests import Request, Response
+
+from .._common.timestamps import as_utc
 
 Record = dict[str, Any]
 
@@ -61,25 +63,11 @@ class TimeExportPaginator(BaseReferencePaginator):
 
 def to_epoch_seconds(value: Any) -> int:
     """Zendesk's ``start_time``: epoch seconds of an ISO-8601 timestamp (or datetime)."""
-    if isinstance(value, datetime):
-        dt = value
-    else:
-        text = str(value).strip()
-        if text.endswith(("Z", "z")):
-            text = text[:-1] + "+00:00"
-        dt = datetime.fromisoformat(text)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return int(dt.timestamp())
+    return int(as_utc(value).timestamp())
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not value:
-        return None
-    text = str(value)
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    return datetime.fromisoformat(text)
+    return as_utc(value) if value else None
 
 
 def ticket_row(ticket: Record, metric_set: Record | None) -> Record:
