@@ -44,8 +44,10 @@ def load_manifest(world: Path) -> dict[str, Any]:
 
 
 def advance(world: Path, days: int, *, progress: Any = None) -> dict[str, Any]:
-    """Move a world forward by ``days`` (see :func:`sandbox.world.advance.advance`)."""
-    from sandbox.world.advance import advance as _advance
+    """Move a world forward by ``days`` (see :func:`sandbox.world.advancing.advance`)."""
+    # The module is not named `advance`: importing it would rebind this package's
+    # `advance` attribute (this function) to the module.
+    from sandbox.world.advancing import advance as _advance
 
     return _advance(Path(world), days, progress=progress)
 

@@ -522,3 +522,15 @@ def test_nothing_happens_after_as_of(world: Path) -> None:
                     pd.Timedelta(0),
                     pd.Timedelta(days=1),
                 )
+
+
+def test_advance_stays_the_function_after_it_ran(tmp_path: Path) -> None:
+    """Running ``advance`` imports its module; the package attribute must stay callable."""
+    import sandbox.world
+
+    sandbox.world.generate(200, 1, tmp_path / "w")
+    sandbox.world.advance(tmp_path / "w", 1)
+    assert callable(sandbox.world.advance)
+    from sandbox.world import advance
+
+    assert advance is sandbox.world.advance
