@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -167,6 +168,15 @@ def _free_port(host: str, preferred: int) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so ``finally`` blocks stop the child processes."""
+
+    def _handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _handler)
 
 
 @contextlib.contextmanager
@@ -378,6 +388,7 @@ def demo(
         with _stage_progress("generate") as report:
             generate(people, seed, world, progress=report)  # type: ignore[arg-type]
     console.print(f"World: {world}")
+    _exit_on_sigterm()
     with running_sandbox(world) as url:
         os.environ["CLOSEDLOOP_SANDBOX_URL"] = url
         console.print(f"Sandbox: {url}")
@@ -418,12 +429,20 @@ def dev(
     sandbox: contextlib.AbstractContextManager[str | None] = (
         running_sandbox(world) if (world / "world.json").exists() else contextlib.nullcontext()
     )
+    _exit_on_sigterm()
     with sandbox as url:
         if url:
             os.environ["CLOSEDLOOP_SANDBOX_URL"] = url
             console.print(f"Sandbox: {url}")
         console.print(f"Dagster UI: http://127.0.0.1:{port}")
-        raise typer.Exit(subprocess.call(cmd))
+        webserver = subprocess.Popen(cmd)
+        try:
+            code = webserver.wait()
+        finally:
+            if webserver.poll() is None:
+                webserver.terminate()
+                webserver.wait(timeout=30)
+        raise typer.Exit(code)
 
 
 if __name__ == "__main__":
