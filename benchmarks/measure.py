@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,6 @@ class ChildResult:
     payload: dict[str, Any]
     wall_seconds: float
     peak_tree_rss_mb: float
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def peak_rss_mb(self) -> float:

@@ -15,7 +15,7 @@ For every world size:
 
 Usage::
 
-    python -m benchmarks.run --people 20000            # quick mode, a couple of minutes
+    python -m benchmarks.run --people 20000            # quick mode, about a minute
     python -m benchmarks.run --people 100000,1000000   # what ``make bench`` runs
 """
 
@@ -98,7 +98,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until(predicate: Any, timeout: float, what: str) -> None:
+def _wait_until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -395,14 +395,16 @@ def bench_world(
             out["roles"][role] = bench_role(args, role, emulator, world, base, logs)
             if checkpoint is not None:
                 checkpoint(out)
-    if not args.keep:
-        # Worlds run to gigabytes at a million people; the logs stay for post-mortems.
+    if not args.keep and out["generation"] is not None:
+        # Worlds run to gigabytes at a million people; the logs stay for post-mortems. A
+        # reused world belongs to whoever generated it and is left alone.
         shutil.rmtree(world, ignore_errors=True)
     return out
 
 
 def _ok(step: dict[str, Any] | None) -> bool:
-    return bool(step) and "error" not in step  # type: ignore[operator]
+    """Whether a measured step ran (it is neither missing nor an ``error`` record)."""
+    return step is not None and "error" not in step
 
 
 def _say(role: str, label: str, step: dict[str, Any]) -> None:
@@ -443,8 +445,9 @@ def bench_role(
     if _ok(result["dlt"]):
         result["dlt"]["warehouse_mb"] = round((runs / "dlt.duckdb").stat().st_size / 2**20, 1)
     _say(role, "dlt", result["dlt"])
-    # The same pipeline with another load-file format (e.g. parquet instead of DuckDB's
-    # default insert_values), each into its own fresh warehouse and working directory.
+    # The same pipeline with another preferred load-file format, each into its own fresh
+    # warehouse and working directory. Resources with their own ``file_format`` hint may keep
+    # it; ``loader_file_formats`` in the results shows what was really loaded.
     result["variants"] = {}
     for fmt in args.loader_formats:
         variant = runs / f"dlt-{fmt}"
@@ -486,6 +489,12 @@ def bench_role(
             run["same_requests"] = (
                 run["emulator"]["requests"] == result["http"]["emulator"]["requests"]
             )
+            if not run["same_requests"]:
+                console.print(
+                    f"  [yellow]{role}: dlt made {run['emulator']['requests']:,} requests, the "
+                    f"http baseline {result['http']['emulator']['requests']:,}; "
+                    "benchmarks/baselines.py no longer mirrors the source[/]"
+                )
     result["ratio_files"] = result["dlt"].get("ratio_files")
     result["ratio_http"] = result["dlt"].get("ratio_http")
     if not args.keep:
@@ -766,7 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=lambda text: [f.strip() for f in text.split(",") if f.strip()],
         default=[],
         help="Also run each pipeline with these dlt load-file formats (e.g. parquet,jsonl); "
-        "the shipped configuration is always measured.",
+        "the shipped configuration is measured too unless --skip-shipped.",
     )
     parser.add_argument(
         "--skip-shipped",

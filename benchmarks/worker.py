@@ -9,6 +9,7 @@ RSS of this process (``ru_maxrss``) and its CPU time.
 from __future__ import annotations
 
 import cProfile
+import importlib
 import io
 import json
 import os
@@ -78,6 +79,8 @@ def task_ingest(params: dict[str, Any]) -> dict[str, Any]:
     from pipelines.factory import make_pipeline, make_source
 
     role = params["role"]
+    # make_source imports the source module lazily; import it before the timer starts.
+    importlib.import_module(f"pipelines.{role}")
     profiler = cProfile.Profile() if params.get("profile") else None
     started = time.perf_counter()
     if profiler is not None:
