@@ -20,26 +20,11 @@ renamed as (
         policy_version,
 
         ---------- booleans
-        case
-            when analytics = 'granted' then true
-            when analytics = 'denied' then false
-        end as is_analytics_granted,
-        case
-            when marketing_email = 'granted' then true
-            when marketing_email = 'denied' then false
-        end as is_marketing_email_granted,
-        case
-            when sms = 'granted' then true
-            when sms = 'denied' then false
-        end as is_sms_granted,
-        case
-            when ad_user_data = 'granted' then true
-            when ad_user_data = 'denied' then false
-        end as is_ad_user_data_granted,
-        case
-            when ad_personalization = 'granted' then true
-            when ad_personalization = 'denied' then false
-        end as is_ad_personalization_granted,
+        {{ consent_flag('analytics') }} as is_analytics_granted,
+        {{ consent_flag('marketing_email') }} as is_marketing_email_granted,
+        {{ consent_flag('sms') }} as is_sms_granted,
+        {{ consent_flag('ad_user_data') }} as is_ad_user_data_granted,
+        {{ consent_flag('ad_personalization') }} as is_ad_personalization_granted,
 
         ---------- timestamps
         {{ to_utc_timestamp('event_ts') }} as consented_at
