@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.environment import sandbox_source_env
 from sandbox.emulator import EmulatorThread, FaultConfig
 from sandbox.world import generate
 
@@ -58,20 +59,11 @@ def sandbox(
     world: Path, emulator: EmulatorThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Sandbox:
     """Point all five sources, the warehouse and the pipelines dir at this test's sandbox."""
-    url = emulator.url
     env = {
+        **sandbox_source_env(emulator.url, world),
         "RUNTIME__DLTHUB_TELEMETRY": "false",
         "WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"),
         "DLT_PIPELINES_DIR": str(tmp_path / "dlt_pipelines"),
-        "SOURCES__CRM__BASE_URL": f"{url}/hubspot",
-        "SOURCES__CRM__ACCESS_TOKEN": "pat-sandbox-crm",
-        "SOURCES__ESP__BASE_URL": f"{url}/klaviyo",
-        "SOURCES__ESP__API_KEY": "pk_sandbox_esp",
-        "SOURCES__HELPDESK__BASE_URL": f"{url}/zendesk",
-        "SOURCES__HELPDESK__EMAIL": "sandbox@closedloop.test",
-        "SOURCES__HELPDESK__API_TOKEN": "sandbox-helpdesk-token",
-        "SOURCES__SHOP__CREDENTIALS": f"sqlite:///{world / 'shop' / 'shop.sqlite'}",
-        "SOURCES__WEB__BUCKET_URL": str(world / "web"),
         # Short backoff: retries must happen, but a test must not sleep for minutes.
         "SOURCES__BACKOFF_FACTOR": "0.05",
         "SOURCES__MAX_RETRY_DELAY": "3",
