@@ -1,0 +1,93 @@
+"""The two input shapes every step reads, and small DuckDB helpers shared by the steps.
+
+``records``: one row per source record — ``record_key`` (unique, stable), ``source_system``,
+``first_name_key``, ``last_name_key``, ``birth_date``, ``email_canonical``, ``phone_e164``,
+``street_key``, ``city_key``, ``postal_code_key``, ``country_code``, ``created_at``,
+``updated_at`` (other columns are carried along and ignored).
+
+``identifiers``: one row per (``record_key``, ``identifier_type``, ``identifier_value``) with
+``identifier_priority`` (1 = names one person most strongly).
+
+Steps take relation *names* (tables or views visible on the connection) and return DuckDB
+relations, so a dbt Python model can return them as they are and nothing is copied to Python.
+"""
+
+from __future__ import annotations
+
+import re
+
+import duckdb
+
+RECORD_COLUMNS: tuple[str, ...] = (
+    "record_key",
+    "source_system",
+    "first_name_key",
+    "last_name_key",
+    "birth_date",
+    "email_canonical",
+    "phone_e164",
+    "street_key",
+    "city_key",
+    "postal_code_key",
+    "country_code",
+    "created_at",
+    "updated_at",
+)
+IDENTIFIER_COLUMNS: tuple[str, ...] = (
+    "record_key",
+    "identifier_type",
+    "identifier_value",
+    "identifier_priority",
+)
+
+_NAME = re.compile(
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}$|^\"[^\"]+\"(\.\"[^\"]+\"){0,2}$"
+)
+
+
+def checked_name(name: str) -> str:
+    """A relation name safe to paste into SQL (``schema.table`` or quoted parts).
+
+    Raises:
+        ValueError: The name could smuggle SQL.
+    """
+    if not _NAME.match(name):
+        raise ValueError(f"not a plain relation name: {name!r}")
+    return name
+
+
+def require_columns(
+    con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...]
+) -> None:
+    """Fail with the missing column names rather than a binder error deep inside a step.
+
+    Raises:
+        ValueError: Some of ``columns`` are absent from ``relation``.
+    """
+    present = {
+        c.lower() for c in con.sql(f"select * from {checked_name(relation)} limit 0").columns
+    }
+    missing = [c for c in columns if c.lower() not in present]
+    if missing:
+        raise ValueError(f"{relation} lacks column(s): {', '.join(missing)}")
+
+
+def define_macros(con: duckdb.DuckDBPyConnection) -> None:
+    """SQL macros used by several steps (temporary: they live as long as the connection).
+
+    ``names_compatible``: could two first-name keys be the same person's? Equal, or one
+    typo apart (one edit or transposition, names of 4+ letters) — but not a Slavic
+    masculine/feminine pair (Jan/Jana, Petr/Petra), which one edit also turns into each other
+    and which is the commonest way two members of one household differ.
+    """
+    con.execute(
+        """
+        create or replace temp macro names_compatible(a, b) as
+            a = b
+            or (
+                length(a) >= 4 and length(b) >= 4
+                and damerau_levenshtein(a, b) = 1
+                and a <> b || 'a' and b <> a || 'a'
+            )
+        """
+    )
