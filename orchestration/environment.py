@@ -126,3 +126,8 @@ def apply_source_env() -> dict[str, str]:
             os.environ[key] = value
             applied[key] = value
     return applied
+
+
+def run_id() -> str | None:
+    """The orchestrator's run id (``CLOSEDLOOP_RUN_ID``), set by Dagster around ``dbt build``."""
+    return os.environ.get("CLOSEDLOOP_RUN_ID") or None

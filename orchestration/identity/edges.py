@@ -12,6 +12,7 @@ from __future__ import annotations
 import duckdb
 
 from orchestration.identity.frames import checked_name, define_macros
+from orchestration.identity.settings import Settings
 
 EDGE_COLUMNS: tuple[str, ...] = (
     "record_key_left",
@@ -105,14 +106,62 @@ def deterministic_edges(
             'deterministic' as edge_kind,
             'shared_' || pairs.identifier_type as rule,
             pairs.identifier_type,
-            sha256(pairs.identifier_type || ':' || pairs.identifier_value) as evidence_sha256,
+            -- Several shared values of one type (two order numbers) are one edge; the
+            -- smallest value's hash stands for the evidence.
+            min(sha256(pairs.identifier_type || ':' || pairs.identifier_value))
+                as evidence_sha256,
             cast(null as double) as match_weight,
             1.0 as match_probability,
-            pairs.identifier_priority as strength
+            min(pairs.identifier_priority) as strength
         from pairs
         anti join contested
             on pairs.has_unnamed_side
             and pairs.identifier_type = contested.identifier_type
             and pairs.identifier_value = contested.identifier_value
+        group by pairs.record_key_left, pairs.record_key_right, pairs.identifier_type
+        """
+    )
+
+
+def probabilistic_edges(
+    con: duckdb.DuckDBPyConnection, scored: str, records: str, settings: Settings
+) -> duckdb.DuckDBPyRelation:
+    """Scored pairs that become edges: strict probability *and* person-level agreement.
+
+    Agreement: compatible first names, the same family name (or one typo of it), no
+    conflicting birth dates, and one corroborating fact beyond the name — the same birth date,
+    mailbox, phone or address. A name, however rare it looks to the model, is shared by
+    namesakes; the same name at another mail domain most often is a namesake too (measured
+    on generated worlds: 9 in 10 such pairs were two people). A household's shared phone and
+    address corroborate only together with a compatible first name, which siblings and
+    partners lack.
+    """
+    define_macros(con)
+    sc, recs = checked_name(scored), checked_name(records)
+    return con.sql(
+        f"""
+        select
+            s.record_key_left,
+            s.record_key_right,
+            'probabilistic' as edge_kind,
+            'splink_person_v{settings.version}' as rule,
+            cast(null as varchar) as identifier_type,
+            cast(null as varchar) as evidence_sha256,
+            s.match_weight,
+            s.match_probability,
+            100 as strength
+        from {sc} as s
+        inner join {recs} as l on s.record_key_left = l.record_key
+        inner join {recs} as r on s.record_key_right = r.record_key
+        where s.match_probability >= {float(settings.match_probability)}
+            and names_compatible(l.first_name_key, r.first_name_key)
+            and damerau_levenshtein(l.last_name_key, r.last_name_key) <= 1
+            and (l.birth_date is null or r.birth_date is null or l.birth_date = r.birth_date)
+            and (
+                l.birth_date = r.birth_date
+                or l.email_canonical = r.email_canonical
+                or l.phone_e164 = r.phone_e164
+                or (l.postal_code_key = r.postal_code_key and l.street_key = r.street_key)
+            )
         """
     )

@@ -82,3 +82,48 @@ def pairwise_metrics(
         largest_true_entity=int(t_sizes.max()) if n else 0,
         largest_excess=int(excess),
     )
+
+
+@dataclass(frozen=True)
+class IdChurn:
+    """How many existing records changed golden ID between two runs, and whether they had to.
+
+    A change is *necessary* when the record's cluster truly changed: it merged with another
+    cluster of existing records or split. Any other change (the same existing records, perhaps
+    joined by new ones, under a new ID) is *unnecessary* — what min-record-id schemes produce.
+    """
+
+    existing_records: int
+    changed: int
+    necessary: int
+    unnecessary: int
+
+    def as_dict(self) -> dict[str, int]:
+        """Plain dict (for JSON reports)."""
+        return asdict(self)
+
+
+def id_churn(before: pd.DataFrame, after: pd.DataFrame) -> IdChurn:
+    """Compare two ``record_key, golden_id`` maps (records only in ``after`` are new).
+
+    Clusters are compared on existing records only: a record's cluster is unchanged when the
+    existing records sharing its ID after are exactly those sharing its ID before.
+    """
+    both = before[["record_key", "golden_id"]].merge(
+        after[["record_key", "golden_id"]], on="record_key", suffixes=("_before", "_after")
+    )
+    # Signature of a cluster = its sorted existing members; equal signatures = same cluster.
+    sig_before = both.groupby("golden_id_before")["record_key"].transform(
+        lambda keys: hash(tuple(sorted(keys)))
+    )
+    sig_after = both.groupby("golden_id_after")["record_key"].transform(
+        lambda keys: hash(tuple(sorted(keys)))
+    )
+    changed = both["golden_id_before"] != both["golden_id_after"]
+    same_cluster = sig_before == sig_after
+    return IdChurn(
+        existing_records=int(both.shape[0]),
+        changed=int(changed.sum()),
+        necessary=int((changed & ~same_cluster).sum()),
+        unnecessary=int((changed & same_cluster).sum()),
+    )

@@ -91,3 +91,18 @@ def define_macros(con: duckdb.DuckDBPyConnection) -> None:
             )
         """
     )
+
+
+def as_view(relation: duckdb.DuckDBPyRelation, name: str) -> str:
+    """Expose a relation (e.g. a dbt ``ref``) under a temporary view name for the steps."""
+    relation.create_view(checked_name(name), replace=True)
+    return name
+
+
+def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    """Whether ``schema.name`` is a table or view (a model reading its own previous build)."""
+    rows = con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, name],
+    ).fetchall()
+    return bool(rows[0][0])

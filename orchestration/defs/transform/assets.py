@@ -1,5 +1,6 @@
 """The dbt project as assets; raw sources map onto the dlt assets' keys."""
 
+import os
 import shutil
 from collections.abc import Iterator, Mapping
 from functools import cache
@@ -55,10 +56,18 @@ def dbt_project() -> DbtProject:
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator[Any]:
     """``dbt build`` of the selected models; dbt tests surface as asset checks."""
+    # Identity outputs (edges, golden ID changes, redirects) carry the run that made them;
+    # the dbt subprocess inherits the variable.
+    previous_run_id = os.environ.get("CLOSEDLOOP_RUN_ID")
+    os.environ["CLOSEDLOOP_RUN_ID"] = context.run_id
     invocation = dbt.cli(["build"], context=context)
     try:
         yield from invocation.stream()
     finally:
+        if previous_run_id is None:
+            os.environ.pop("CLOSEDLOOP_RUN_ID", None)
+        else:
+            os.environ["CLOSEDLOOP_RUN_ID"] = previous_run_id
         # dagster-dbt writes a target directory per run (manifest, logs, compiled SQL):
         # ~4 MB each, never removed, so a daily schedule would fill the disk.
         shutil.rmtree(invocation.target_path, ignore_errors=True)

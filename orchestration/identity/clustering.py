@@ -1,0 +1,191 @@
+"""From edges to clusters: connected components, cannot-link splits and the size guard.
+
+:func:`cluster_records` is the one entry point (dbt's ``int_identity__clusters`` model, the
+CLI and the benchmarks call it). It works on a private copy of the edge table, because the
+guards remove edges as they go.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import duckdb
+import pyarrow as pa
+
+from orchestration.identity.components import (
+    ComponentsResult,
+    connected_components,
+    split_conflicts,
+)
+from orchestration.identity.frames import checked_name
+from orchestration.identity.settings import Settings
+
+
+@dataclass(frozen=True)
+class Clustering:
+    """Clusters plus what the guards did (reported by the identity checks).
+
+    Attributes:
+        labels: ``record_key, component`` (the component is a working label: its smallest
+            record key).
+        method: How components were found (``sql``, ``union_find``, ``sql→union_find``, with
+            ``+cannot_link`` when conflicts were split).
+        iterations: Rounds of SQL label propagation.
+        conflicted_clusters: Components re-clustered under cannot-link constraints.
+        refused_edges: Edges those constraints dropped (``record_key_left, record_key_right``).
+        oversized_clusters: Components above ``max_cluster_size`` before the guard.
+    """
+
+    labels: pa.Table
+    method: str
+    iterations: int
+    conflicted_clusters: int
+    refused_edges: pa.Table
+    oversized_clusters: int
+
+
+def cluster_records(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    identifiers: str,
+    blocked: str,
+    edges: str,
+    settings: Settings,
+    *,
+    method: str = "auto",
+) -> Clustering:
+    """Cluster ``records`` along ``edges`` (the edges relation is not modified).
+
+    Args:
+        con: Connection holding the relations.
+        records: Records shape (every record is a node, linked or not).
+        identifiers: Identifiers shape (for the exclusive identifiers).
+        blocked: Blocked values (never count as exclusive values either).
+        edges: ``record_key_left, record_key_right, edge_kind, strength, match_probability``.
+        settings: Exclusive identifiers and the cluster-size cap.
+        method: Components method (:func:`components.connected_components`).
+    """
+    work = f"cluster_edges_{uuid.uuid4().hex[:8]}"
+    con.execute(
+        f"""
+        create temp table {work} as
+        select record_key_left, record_key_right, edge_kind, strength, match_probability
+        from {checked_name(edges)}
+        """
+    )
+    try:
+        comps = connected_components(con, records, work, method=method)
+        comps, conflicted, refused = _split_conflicts(
+            con, records, identifiers, blocked, work, comps, settings
+        )
+        comps, oversized = _guard_cluster_size(con, records, work, comps, settings, method)
+    finally:
+        con.execute(f"drop table if exists {work}")
+    return Clustering(
+        labels=comps.labels,
+        method=comps.method,
+        iterations=comps.iterations,
+        conflicted_clusters=conflicted,
+        refused_edges=refused,
+        oversized_clusters=oversized,
+    )
+
+
+def _split_conflicts(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    identifiers: str,
+    blocked: str,
+    edges: str,
+    comps: ComponentsResult,
+    settings: Settings,
+) -> tuple[ComponentsResult, int, pa.Table]:
+    """Apply the cannot-link constraints of ``settings.exclusive_identifiers``."""
+    types = ", ".join(f"'{t}'" for t in settings.exclusive_identifiers if t != "birth_date")
+    parts = []
+    if types:
+        parts.append(
+            f"""
+            select ids.record_key, ids.identifier_type as exclusive_type,
+                ids.identifier_value as exclusive_value
+            from {identifiers} as ids
+            anti join {blocked} as b
+                on ids.identifier_type = b.identifier_type
+                and ids.identifier_value = b.identifier_value
+            where ids.identifier_type in ({types})
+            """
+        )
+    if "birth_date" in settings.exclusive_identifiers:
+        parts.append(
+            f"""
+            select record_key, 'birth_date', cast(birth_date as varchar)
+            from {records} where birth_date is not null
+            """
+        )
+    if not parts:
+        return comps, 0, pa.table({"record_key_left": [], "record_key_right": []})
+    exclusive = con.sql(" union all ".join(parts)).to_arrow_table()
+    edge_table = con.sql(
+        f"select record_key_left, record_key_right, strength, match_probability from {edges}"
+    ).to_arrow_table()
+    labels, conflicted, refused = split_conflicts(comps.labels, edge_table, exclusive)
+    if not conflicted:
+        return comps, 0, refused
+    result = ComponentsResult(labels, comps.method + "+cannot_link", comps.iterations, True)
+    # The guard below recomputes components from the edge table: drop the refused edges there.
+    con.register("refused_edges", refused)
+    con.execute(
+        f"""
+        delete from {edges} as e
+        where exists (
+            select 1 from refused_edges as r
+            where r.record_key_left = e.record_key_left
+                and r.record_key_right = e.record_key_right
+        )
+        """
+    )
+    con.unregister("refused_edges")
+    return result, conflicted, refused
+
+
+def _guard_cluster_size(
+    con: duckdb.DuckDBPyConnection,
+    records: str,
+    edges: str,
+    comps: ComponentsResult,
+    settings: Settings,
+    method: str,
+) -> tuple[ComponentsResult, int]:
+    """Split clusters above ``max_cluster_size`` by dropping their probabilistic edges.
+
+    A giant cluster is the signature of chaining (one bad link joining two people, repeated);
+    the probabilistic links are the weakest evidence, so they go first. Returns the new
+    components and how many clusters were too big.
+    """
+    con.register("guard_labels", comps.labels)
+    try:
+        big = con.sql(
+            f"""
+            select component from guard_labels group by component
+            having count(*) > {int(settings.max_cluster_size)}
+            """
+        ).fetchall()
+        if not big:
+            return comps, 0
+        con.execute(
+            f"""
+            delete from {edges}
+            where edge_kind = 'probabilistic'
+                and record_key_left in (
+                    select record_key from guard_labels
+                    where component in (
+                        select component from guard_labels group by component
+                        having count(*) > {int(settings.max_cluster_size)}
+                    )
+                )
+            """
+        )
+    finally:
+        con.unregister("guard_labels")
+    return connected_components(con, records, edges, method=method), len(big)
