@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from orchestration import environment
+from orchestration.identity.cli import identity_app
 
 console = Console()
 app = typer.Typer(
@@ -37,6 +38,7 @@ world_app = typer.Typer(help="Generate and advance the synthetic world.", no_arg
 sandbox_app = typer.Typer(help="The local vendor API emulator.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(identity_app, name="identity")
 
 WorldOpt = Annotated[
     Path | None,

@@ -19,7 +19,7 @@ from orchestration.identity.settings import Settings
 
 
 def _cap_values(caps: dict[str, int]) -> str:
-    rows = ", ".join(f"('{t}', {int(n)})" for t, n in sorted(caps.items()))
+    rows = ", ".join(f"({_literal(t)}, {int(n)})" for t, n in sorted(caps.items()))
     return f"(values {rows}) as caps(identifier_type, cap)"
 
 

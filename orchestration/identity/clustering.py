@@ -102,7 +102,8 @@ def _split_conflicts(
     settings: Settings,
 ) -> tuple[ComponentsResult, int, pa.Table]:
     """Apply the cannot-link constraints of ``settings.exclusive_identifiers``."""
-    types = ", ".join(f"'{t}'" for t in settings.exclusive_identifiers if t != "birth_date")
+    record_columns = {"birth_date": "cast(birth_date as varchar)", "first_name": "first_name_key"}
+    types = ", ".join(f"'{t}'" for t in settings.exclusive_identifiers if t not in record_columns)
     parts = []
     if types:
         parts.append(
@@ -116,13 +117,14 @@ def _split_conflicts(
             where ids.identifier_type in ({types})
             """
         )
-    if "birth_date" in settings.exclusive_identifiers:
-        parts.append(
-            f"""
-            select record_key, 'birth_date', cast(birth_date as varchar)
-            from {records} where birth_date is not null
-            """
-        )
+    for column, expression in record_columns.items():
+        if column in settings.exclusive_identifiers:
+            parts.append(
+                f"""
+                select record_key, '{column}', {expression}
+                from {records} where {expression} is not null
+                """
+            )
     if not parts:
         return comps, 0, pa.table({"record_key_left": [], "record_key_right": []})
     exclusive = con.sql(" union all ".join(parts)).to_arrow_table()
@@ -134,18 +136,19 @@ def _split_conflicts(
         return comps, 0, refused
     result = ComponentsResult(labels, comps.method + "+cannot_link", comps.iterations, True)
     # The guard below recomputes components from the edge table: drop the refused edges there.
-    con.register("refused_edges", refused)
+    refused_name = f"refused_edges_{uuid.uuid4().hex[:8]}"
+    con.register(refused_name, refused)
     con.execute(
         f"""
         delete from {edges} as e
         where exists (
-            select 1 from refused_edges as r
+            select 1 from {refused_name} as r
             where r.record_key_left = e.record_key_left
                 and r.record_key_right = e.record_key_right
         )
         """
     )
-    con.unregister("refused_edges")
+    con.unregister(refused_name)
     return result, conflicted, refused
 
 

@@ -24,9 +24,12 @@ import pyarrow as pa
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components as scipy_components
 
-from orchestration.identity.frames import checked_name
+from orchestration.identity.frames import checked_name, define_macros, names_compatible
 
 log = logging.getLogger(__name__)
+
+# The exclusive "identifier" compared by compatibility (typos allowed), not equality.
+FIRST_NAME = "first_name"
 
 
 @dataclass(frozen=True)
@@ -206,8 +209,10 @@ def split_conflicts(
 ) -> tuple[pa.Table, int, pa.Table]:
     """Re-cluster components holding two values of an identifier a person has only one of.
 
-    Two birth dates, or two shop accounts, in one component mean two people were chained
-    together. Inside each such component the edges are replayed strongest first (deterministic
+    Two birth dates, two shop accounts, or two first names that cannot be one person's (see
+    :func:`frames.names_compatible`; pass them as type ``first_name``) in one component mean
+    two people were chained together — typically through a record without a name, such as a
+    shared device. Inside each such component the edges are replayed strongest first (deterministic
     by identifier priority, then probabilistic by probability) through a union-find that
     refuses any union joining two different values of an exclusive identifier — a cannot-link
     constraint. Components without a conflict are left as they are (the common case, so the
@@ -228,13 +233,28 @@ def split_conflicts(
         con.register("labels", labels)
         con.register("edges", edges)
         con.register("exclusive", exclusive)
+        define_macros(con)
         conflicted = con.sql(
-            """
-            select distinct l.component
-            from exclusive as x
-            inner join labels as l on x.record_key = l.record_key
-            group by l.component, x.exclusive_type
-            having count(distinct x.exclusive_value) > 1
+            f"""
+            with valued as (
+                select distinct l.component, x.exclusive_type, x.exclusive_value
+                from exclusive as x
+                inner join labels as l on x.record_key = l.record_key
+            )
+            select distinct component from valued
+            where exclusive_type <> '{FIRST_NAME}'
+            group by component, exclusive_type
+            having count(*) > 1
+            union
+            select distinct a.component
+            from valued as a
+            inner join valued as b
+                on a.component = b.component
+                and a.exclusive_type = b.exclusive_type
+                and a.exclusive_value < b.exclusive_value
+            where a.exclusive_type = '{FIRST_NAME}'
+                and not names_compatible(a.exclusive_value, b.exclusive_value)
+            order by 1
             """
         ).to_arrow_table()
         if conflicted.num_rows == 0:
@@ -267,11 +287,10 @@ def split_conflicts(
         ).fetchall()
         values = con.sql(
             """
-            select x.record_key, x.exclusive_type, min(x.exclusive_value)
+            select distinct x.record_key, x.exclusive_type, x.exclusive_value
             from exclusive as x
             inner join labels as l on x.record_key = l.record_key
             semi join conflicted as c on l.component = c.component
-            group by x.record_key, x.exclusive_type
             """
         ).fetchall()
         rest = con.sql(
@@ -281,9 +300,20 @@ def split_conflicts(
         con.close()
 
     parent = {key: key for key, _ in members}
-    owned: dict[str, dict[str, str]] = {key: {} for key, _ in members}
+    owned: dict[str, dict[str, set[str]]] = {key: {} for key, _ in members}
     for key, kind, value in values:
-        owned[key][kind] = value
+        owned[key].setdefault(kind, set()).add(value)
+
+    def clash(va: dict[str, set[str]], vb: dict[str, set[str]]) -> bool:
+        for kind in va.keys() & vb.keys():
+            a, b = va[kind], vb[kind]
+            if kind == FIRST_NAME:
+                if any(not names_compatible(x, y) for x in a for y in b):
+                    return True
+            elif not (a <= b or b <= a):
+                # A union may not bring a second account (birth date, ...) into either side.
+                return True
+        return False
 
     def find(x: str) -> str:
         while parent[x] != x:
@@ -296,14 +326,15 @@ def split_conflicts(
         a, b = find(left), find(right)
         if a == b:
             continue
-        va, vb = owned[a], owned[b]
-        if any(vb.get(k, v) != v for k, v in va.items()):
+        if clash(owned[a], owned[b]):
             refused.append((left, right))
             continue
         # Union by smallest key keeps the working label deterministic.
         root, child = (a, b) if a < b else (b, a)
         parent[child] = root
-        owned[root] = {**owned[child], **owned[root]}
+        merged = owned[root]
+        for kind, vals in owned.pop(child).items():
+            merged.setdefault(kind, set()).update(vals)
     keys = [key for key, _ in members]
     split = pa.table({"record_key": keys, "component": [find(k) for k in keys]})
     # A component's label is its smallest record key (union by smallest key guarantees it).

@@ -106,3 +106,29 @@ def relation_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> b
         [schema, name],
     ).fetchall()
     return bool(rows[0][0])
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Exactly one insertion, deletion, substitution or adjacent transposition apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and a[diff[1]] == b[diff[0]]
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k, (x, y) in enumerate(zip(short, long_, strict=False)) if x != y), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
+def names_compatible(a: str, b: str) -> bool:
+    """Python twin of the ``names_compatible`` SQL macro (:func:`define_macros`)."""
+    return a == b or (
+        len(a) >= 4 and len(b) >= 4 and _one_edit_apart(a, b) and a != b + "a" and b != a + "a"
+    )

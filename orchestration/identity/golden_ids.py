@@ -21,6 +21,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 # Namespace of golden IDs (UUIDv5 of "<record_key>#<n>").
@@ -117,23 +118,30 @@ def assign_golden_ids(current: pd.DataFrame, prior: pd.DataFrame | None = None) 
         .sort_values(["component", "first_seen", "record_key"], kind="mergesort")
         .drop_duplicates("component")
     )
+    anchor_next: dict[str, int] = {}
     for component, key, n in zip(
         anchors["component"].to_numpy(),
         anchors["record_key"].to_numpy(),
         anchors["assignments"].to_numpy(),
         strict=True,
     ):
-        gid = new_golden_id(str(key), int(n))
-        if gid in issued:
-            # Cannot happen for a consistent prior map (every record's count grows with each
-            # new ID it anchors); fail loudly rather than hand out an ID twice.
-            raise RuntimeError(f"golden ID {gid} for anchor {key} was issued before")
+        # A consistent prior never repeats (record, n); a prior whose counts are approximate
+        # (an exported file) might: take the next free n, the same one on every run.
+        n = int(n)
+        gid = new_golden_id(str(key), n)
+        while gid in issued:
+            n += 1
+            gid = new_golden_id(str(key), n)
         issued.add(gid)
         winner[component] = gid
+        anchor_next[str(key)] = n + 1
 
     cur["golden_id"] = cur["component"].map(winner)
     same = cur["golden_id"] == cur["previous_golden_id"]
     cur["assignments"] = cur["assignments"] + (~same).astype("int64")
+    # An anchor that took n must not take it again: its count moves past n.
+    bump = cur["record_key"].map(anchor_next).fillna(0).astype("int64")
+    cur["assignments"] = np.maximum(cur["assignments"].to_numpy(), bump.to_numpy())
     lost = set(prior["golden_id"].dropna().unique()) - taken
     cur["change_reason"] = "unchanged"
     cur.loc[cur["previous_golden_id"].isna(), "change_reason"] = "new_record"

@@ -160,8 +160,10 @@ def resolve(
             assignment = assign_golden_ids(current, prior)
         with _timed(timings, "possible_matches"):
             con.register(t_labels, clustering.labels)
-            review = possible_matches(con, t_scored, t_labels).to_arrow_table()
-            con.unregister(t_labels)
+            try:
+                review = possible_matches(con, t_scored, t_labels).to_arrow_table()
+            finally:
+                con.unregister(t_labels)
         return Resolution(
             blocked=con.sql(f"select * from {t_blocked}").to_arrow_table(),
             edges=con.sql(f"select * from {t_edges} order by all").to_arrow_table(),

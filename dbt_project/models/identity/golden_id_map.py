@@ -5,10 +5,9 @@ every cluster inherits the golden ID it shares most records with (orchestration/
 golden_ids.py). Records that disappeared from the sources keep their last row.
 """
 
-from orchestration.identity.frames import relation_exists
+from orchestration.identity.frames import as_view, relation_exists
 from orchestration.identity.golden_ids import assign_golden_ids
 from orchestration.identity.resolve import first_seen
-from orchestration.identity.frames import as_view
 from orchestration.identity.runs import current_run_id
 
 
