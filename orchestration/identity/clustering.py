@@ -11,12 +11,15 @@ import uuid
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from orchestration.identity.components import (
     ComponentsResult,
     connected_components,
     split_conflicts,
+    union_find,
 )
 from orchestration.identity.frames import checked_name
 from orchestration.identity.settings import Settings
@@ -103,7 +106,11 @@ def _split_conflicts(
 ) -> tuple[ComponentsResult, int, pa.Table]:
     """Apply the cannot-link constraints of ``settings.exclusive_identifiers``."""
     record_columns = {"birth_date": "cast(birth_date as varchar)", "first_name": "first_name_key"}
-    types = ", ".join(f"'{t}'" for t in settings.exclusive_identifiers if t not in record_columns)
+    types = ", ".join(
+        "'" + t.replace("'", "''") + "'"
+        for t in settings.exclusive_identifiers
+        if t not in record_columns
+    )
     parts = []
     if types:
         parts.append(
@@ -127,16 +134,56 @@ def _split_conflicts(
             )
     if not parts:
         return comps, 0, pa.table({"record_key_left": [], "record_key_right": []})
-    exclusive = con.sql(" union all ".join(parts)).to_arrow_table()
-    edge_table = con.sql(
-        f"select record_key_left, record_key_right, strength, match_probability from {edges}"
-    ).to_arrow_table()
-    labels, conflicted, refused = split_conflicts(comps.labels, edge_table, exclusive)
+    tag = uuid.uuid4().hex[:8]
+    lab, excl, cand = f"cl_labels_{tag}", f"cl_excl_{tag}", f"cl_cand_{tag}"
+    con.register(lab, comps.labels)
+    try:
+        con.execute(
+            f"""
+            create temp table {excl} as
+            select x.*, l.component
+            from ({" union all ".join(parts)}) as x
+            inner join {lab} as l on x.record_key = l.record_key
+            """
+        )
+        # Only components with two values of some exclusive type can conflict: the rest of
+        # the graph never leaves the warehouse.
+        con.execute(
+            f"""
+            create temp table {cand} as
+            select distinct component from {excl}
+            group by component, exclusive_type
+            having count(distinct exclusive_value) > 1
+            """
+        )
+        sub_labels = con.sql(
+            f"select record_key, component from {lab} semi join {cand} using (component)"
+        ).to_arrow_table()
+        sub_edges = con.sql(
+            f"""
+            select e.record_key_left, e.record_key_right, e.strength, e.match_probability
+            from {edges} as e
+            inner join {lab} as l on e.record_key_left = l.record_key
+            semi join {cand} as c on l.component = c.component
+            """
+        ).to_arrow_table()
+        sub_exclusive = con.sql(
+            f"""
+            select record_key, exclusive_type, exclusive_value
+            from {excl} semi join {cand} using (component)
+            """
+        ).to_arrow_table()
+    finally:
+        con.unregister(lab)
+        con.execute(f"drop table if exists {excl}")
+        con.execute(f"drop table if exists {cand}")
+    new_sub, conflicted, refused = split_conflicts(sub_labels, sub_edges, sub_exclusive)
     if not conflicted:
         return comps, 0, refused
+    labels = _replace_labels(comps.labels, new_sub)
     result = ComponentsResult(labels, comps.method + "+cannot_link", comps.iterations, True)
-    # The guard below recomputes components from the edge table: drop the refused edges there.
-    refused_name = f"refused_edges_{uuid.uuid4().hex[:8]}"
+    # The guard below works on the edge table: drop the refused edges there.
+    refused_name = f"refused_edges_{tag}"
     con.register(refused_name, refused)
     con.execute(
         f"""
@@ -150,6 +197,22 @@ def _split_conflicts(
     )
     con.unregister(refused_name)
     return result, conflicted, refused
+
+
+def _replace_labels(labels: pa.Table, replacement: pa.Table) -> pa.Table:
+    """``labels`` with the rows of ``replacement``'s records swapped in, sorted by key."""
+    keep = pc.invert(
+        pc.is_in(labels.column("record_key"), value_set=replacement.column("record_key"))
+    )
+    merged = pa.concat_tables(
+        [
+            labels.filter(keep).select(["record_key", "component"]),
+            replacement.select(["record_key", "component"]).cast(
+                labels.select(["record_key", "component"]).schema
+            ),
+        ]
+    )
+    return merged.sort_by("record_key")
 
 
 def _guard_cluster_size(
@@ -166,29 +229,50 @@ def _guard_cluster_size(
     the probabilistic links are the weakest evidence, so they go first. Returns the new
     components and how many clusters were too big.
     """
-    con.register("guard_labels", comps.labels)
+    tag = uuid.uuid4().hex[:8]
+    lab, big = f"guard_labels_{tag}", f"guard_big_{tag}"
+    con.register(lab, comps.labels)
     try:
-        big = con.sql(
-            f"""
-            select component from guard_labels group by component
-            having count(*) > {int(settings.max_cluster_size)}
-            """
-        ).fetchall()
-        if not big:
-            return comps, 0
         con.execute(
             f"""
-            delete from {edges}
-            where edge_kind = 'probabilistic'
-                and record_key_left in (
-                    select record_key from guard_labels
-                    where component in (
-                        select component from guard_labels group by component
-                        having count(*) > {int(settings.max_cluster_size)}
-                    )
+            create temp table {big} as
+            select component from {lab} group by component
+            having count(*) > {int(settings.max_cluster_size)}
+            """
+        )
+        oversized = con.sql(f"select count(*) from {big}").fetchall()[0][0]
+        if not oversized:
+            return comps, 0
+        members = con.sql(
+            f"select record_key from {lab} semi join {big} using (component) order by record_key"
+        ).to_arrow_table()
+        kept = con.sql(
+            f"""
+            select e.record_key_left, e.record_key_right
+            from {edges} as e
+            inner join {lab} as l on e.record_key_left = l.record_key
+            semi join {big} as b on l.component = b.component
+            where e.edge_kind <> 'probabilistic'
+            """
+        ).to_arrow_table()
+        con.execute(
+            f"""
+            delete from {edges} as e
+            where e.edge_kind = 'probabilistic'
+                and e.record_key_left in (
+                    select record_key from {lab} semi join {big} using (component)
                 )
             """
         )
     finally:
-        con.unregister("guard_labels")
-    return connected_components(con, records, edges, method=method), len(big)
+        con.unregister(lab)
+        con.execute(f"drop table if exists {big}")
+    # Re-cluster only the oversized components, on their deterministic edges.
+    keys = members.column("record_key").to_numpy(zero_copy_only=False)
+    index = {k: i for i, k in enumerate(keys)}
+    src = np.array([index[k] for k in kept.column("record_key_left").to_pylist()], dtype=np.int64)
+    dst = np.array([index[k] for k in kept.column("record_key_right").to_pylist()], dtype=np.int64)
+    first = union_find(len(keys), src, dst)
+    relabelled = pa.table({"record_key": keys, "component": keys[first]})
+    labels = _replace_labels(comps.labels, relabelled)
+    return ComponentsResult(labels, comps.method, comps.iterations, True), int(oversized)

@@ -5,6 +5,8 @@ every cluster inherits the golden ID it shares most records with (orchestration/
 golden_ids.py). Records that disappeared from the sources keep their last row.
 """
 
+import pandas as pd
+
 from orchestration.identity.frames import as_view, relation_exists
 from orchestration.identity.golden_ids import assign_golden_ids
 from orchestration.identity.resolve import first_seen
@@ -17,6 +19,7 @@ def model(dbt, session):
         incremental_strategy="delete+insert",
         unique_key="record_key",
         full_refresh=False,
+        on_schema_change="append_new_columns",
     )
     run_id = current_run_id()
     records = as_view(dbt.ref("int_identity__records"), "identity_records")
@@ -45,6 +48,8 @@ def model(dbt, session):
     out.loc[changed, "changed_run_id"] = run_id
     out["first_resolved_run_id"] = out["first_resolved_run_id"].fillna(run_id)
     out["resolved_run_id"] = run_id
+    # Run ids are not ordered (Dagster's are UUIDs); the build time is.
+    out["resolved_at"] = pd.Timestamp.now(tz="UTC").tz_localize(None)
     session.register("golden_id_rows", out)
     return session.sql(
         """
@@ -56,7 +61,8 @@ def model(dbt, session):
             cast(change_reason as varchar) as change_reason,
             cast(changed_run_id as varchar) as changed_run_id,
             cast(first_resolved_run_id as varchar) as first_resolved_run_id,
-            cast(resolved_run_id as varchar) as resolved_run_id
+            cast(resolved_run_id as varchar) as resolved_run_id,
+            cast(resolved_at as timestamp) as resolved_at
         from golden_id_rows
         order by record_key
         """

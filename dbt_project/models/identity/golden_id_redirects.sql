@@ -20,18 +20,26 @@ golden_id_map as (
 
 ),
 
+latest_run as (
+
+    select max(resolved_at) as resolved_at
+    from golden_id_map
+
+),
+
 -- Rows whose golden ID changed in the latest build because their old ID lost a merge.
 merged_records as (
 
     select
-        previous_golden_id as old_golden_id,
-        golden_id as new_golden_id,
-        changed_run_id as run_id
+        golden_id_map.previous_golden_id as old_golden_id,
+        golden_id_map.golden_id as new_golden_id,
+        golden_id_map.changed_run_id as run_id
     from golden_id_map
+    inner join latest_run
+        on golden_id_map.resolved_at = latest_run.resolved_at
     where
-        change_reason = 'merged'
-        and changed_run_id = resolved_run_id
-        and resolved_run_id = (select max(resolved_run_id) from golden_id_map)
+        golden_id_map.change_reason = 'merged'
+        and golden_id_map.changed_run_id = golden_id_map.resolved_run_id
 
 ),
 
@@ -43,7 +51,7 @@ moves as (
         run_id,
         count(*) as records_moved
     from merged_records
-    group by old_golden_id, new_golden_id, run_id
+    group by 1, 2, 3
 
 ),
 

@@ -40,22 +40,23 @@ edge_pairs as (
         max(edge_kind) as edge_kind,
         max(match_probability) as match_probability
     from identity_edges
-    group by record_key_left, record_key_right
+    group by 1, 2
 
 ),
 
 candidates as (
 
     select
+        scored_pairs.match_weight,
         coalesce(scored_pairs.record_key_left, edge_pairs.record_key_left) as record_key_left,
         coalesce(scored_pairs.record_key_right, edge_pairs.record_key_right) as record_key_right,
-        scored_pairs.match_weight,
         coalesce(scored_pairs.match_probability, edge_pairs.match_probability)
             as match_probability,
         case
             when edge_pairs.record_key_left is not null
-                then 'linked, but the link would join two different shop accounts, '
-                || 'loyalty ids or birth dates, or an oversized cluster'
+                then
+                    'linked, but the link would join two shop accounts, loyalty ids, '
+                    || 'birth dates or incompatible first names, or an oversized cluster'
             when scored_pairs.meets_threshold
                 then 'scored above the threshold without person-level agreement'
             else 'scored in the review band'
