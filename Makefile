@@ -16,6 +16,7 @@ export CLOSEDLOOP_WORLD ?= $(CURDIR)/data/world
 PEOPLE ?= 20000
 SEED ?= 42
 BENCH_PEOPLE ?= 100000,1000000
+BENCH_IDENTITY_PEOPLE ?= 1000000
 
 .PHONY: bootstrap sync lint format test test-fast demo dev bench clean
 
@@ -45,6 +46,7 @@ dev: sync
 
 bench: sync
 	$(RUN) python -m benchmarks.run --people $(BENCH_PEOPLE)
+	$(RUN) python -m benchmarks.identity --people $(BENCH_IDENTITY_PEOPLE)
 
 clean:
 	rm -rf data .dlt_pipelines warehouse.duckdb warehouse.duckdb.wal dbt_project/target dbt_project/logs

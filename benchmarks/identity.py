@@ -55,12 +55,15 @@ def _measure(task: str, params: dict[str, Any], logs: Path) -> dict[str, Any]:
     return payload
 
 
-def run_size(warehouse: Path, world: Path, logs: Path) -> dict[str, Any]:
+def run_size(
+    warehouse: Path, world: Path, logs: Path, memory_limit: str | None = None
+) -> dict[str, Any]:
     """All identity tasks on one prepared warehouse."""
     base = {"warehouse": str(warehouse), "world": str(world), "threads": THREADS}
+    limited = {**base, "memory_limit": memory_limit}
     return {
-        "resolve": _measure("identity_resolve", base, logs),
-        "deterministic": _measure("identity_resolve", {**base, "probabilistic": False}, logs),
+        "resolve": _measure("identity_resolve", limited, logs),
+        "deterministic": _measure("identity_resolve", {**limited, "probabilistic": False}, logs),
         "splink_baseline": _measure("identity_splink_baseline", base, logs),
         "components": _measure("identity_components", base, logs),
         "churn": _measure("identity_churn", base, logs),
@@ -180,6 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--world", type=Path)
     parser.add_argument("--work-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--memory-limit",
+        default="2GB",
+        help="DuckDB memory limit of the resolution runs (DuckDB spills beyond it)",
+    )
     args = parser.parse_args(argv)
     started = dt.datetime.now(dt.UTC)
     results: dict[str, Any] = {
@@ -200,7 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         build_identity_input(world=world, warehouse=warehouse, people=people, seed=args.seed)
         jobs.append((f"{people:,} people", warehouse, world))
     for label, warehouse, world in jobs:
-        res = run_size(warehouse, world, logs / label.replace(" ", "_"))
+        res = run_size(warehouse, world, logs / label.replace(" ", "_"), args.memory_limit)
         results["sizes"][label] = res
         console.print(summary_table(label, res))
     out = args.out or RESULTS_DIR / f"identity-{started.date().isoformat()}.json"

@@ -8,6 +8,7 @@ measure resolution, not file I/O, and the warehouse file is never written.
 
 from __future__ import annotations
 
+import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,14 @@ from orchestration.identity.settings import load_settings
 
 
 def _load(
-    warehouse: str, threads: int | None, where: str = "true"
+    warehouse: str, threads: int | None, where: str = "true", memory_limit: str | None = None
 ) -> tuple[duckdb.DuckDBPyConnection, float]:
     started = time.perf_counter()
     con = duckdb.connect(":memory:")
     if threads:
         con.execute(f"set threads = {int(threads)}")
+    if memory_limit:
+        con.execute("set memory_limit = ?", [memory_limit])
     con.execute(f"attach '{warehouse}' as wh (read_only)")
     con.execute(
         f"create table recs as select * from wh.intermediate.int_identity__records where {where}"
@@ -75,7 +78,8 @@ def _metrics(
 
 def task_identity_resolve(params: dict[str, Any]) -> dict[str, Any]:
     """The whole identity step (blocklist → edges → Splink → clusters → golden IDs)."""
-    con, load_seconds = _load(params["warehouse"], params.get("threads"))
+    memory_limit = params.get("memory_limit")
+    con, load_seconds = _load(params["warehouse"], params.get("threads"), memory_limit=memory_limit)
     records = con.sql("select count(*) from recs").fetchall()[0][0]
     started = time.perf_counter()
     result = resolve(
@@ -87,14 +91,19 @@ def task_identity_resolve(params: dict[str, Any]) -> dict[str, Any]:
         probabilistic=bool(params.get("probabilistic", True)),
         components_method=params.get("components_method", "auto"),
         threads=params.get("threads"),
+        memory_limit=memory_limit,
     )
     seconds = time.perf_counter() - started
+    # Peak memory of the resolution itself, before the evaluation loads the truth.
+    resolve_peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     labels = result.assignment.records[["record_key", "golden_id"]]
     edges = result.edges.to_pandas()
     return {
         "records": int(records),
         "load_seconds": load_seconds,
         "seconds": seconds,
+        "resolve_peak_rss_mb": resolve_peak_rss_mb,
+        "memory_limit": memory_limit,
         "timings": result.timings,
         "edges_by_rule": edges.groupby("rule").size().to_dict(),
         "blocked_values": result.blocked.num_rows,

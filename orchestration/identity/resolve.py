@@ -102,6 +102,7 @@ def resolve(
     components_method: str = "auto",
     probabilistic: bool = True,
     threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> Resolution:
     """Resolve ``records`` into golden IDs.
 
@@ -115,6 +116,8 @@ def resolve(
         components_method: ``auto``, ``sql`` or ``union_find``.
         probabilistic: ``False`` skips Splink (deterministic edges only).
         threads: DuckDB threads for Splink's connection.
+        memory_limit: DuckDB memory limit for Splink's connection (e.g. ``"2GB"``; DuckDB
+            spills to disk beyond it). The caller sets its own connection's.
     """
     require_columns(con, records, RECORD_COLUMNS)
     require_columns(con, identifiers, IDENTIFIER_COLUMNS)
@@ -137,6 +140,7 @@ def resolve(
                     settings.splink_model,
                     min_probability=settings.review_probability,
                     threads=threads,
+                    memory_limit=memory_limit,
                 )
                 if probabilistic
                 else empty_scores()

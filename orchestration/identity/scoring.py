@@ -197,13 +197,20 @@ def splink_input(con: duckdb.DuckDBPyConnection, records: str) -> pa.Table:
     ).to_arrow_table()
 
 
-def _linker(data: pa.Table, settings: dict[str, Any] | Path, threads: int | None = None):  # type: ignore[no-untyped-def]
+def _linker(  # type: ignore[no-untyped-def]
+    data: pa.Table,
+    settings: dict[str, Any] | Path,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+):
     # Imported here: Splink pulls in a lot and only this step needs it.
     from splink import DuckDBAPI, Linker
 
     splink_con = duckdb.connect(":memory:")
     if threads:
         splink_con.execute(f"set threads = {int(threads)}")
+    if memory_limit:
+        splink_con.execute("set memory_limit = ?", [memory_limit])
     db_api = DuckDBAPI(connection=splink_con)
     frame = db_api.register(data, dataset_display_name="records")
     # Splink logs every blocking and predict step at INFO; a resolution run is not the place.
@@ -255,6 +262,7 @@ def score_pairs(
     *,
     min_probability: float,
     threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> pa.Table:
     """Score every blocked candidate pair; keep those at or above ``min_probability``.
 
@@ -263,7 +271,7 @@ def score_pairs(
         (left < right).
     """
     model = json.loads(Path(model_path).read_text(encoding="utf-8"))
-    linker, splink_con = _linker(data, model, threads)
+    linker, splink_con = _linker(data, model, threads, memory_limit)
     try:
         predictions = linker.inference.predict(threshold_match_probability=min_probability)
         table = splink_con.sql(

@@ -300,6 +300,32 @@ def python_models(manifest_path: str | Path) -> list[str]:
     )
 
 
+def python_models_and_dependents(manifest_path: str | Path) -> list[str]:
+    """Python models plus every model built from them: what the Postgres leg cannot build.
+
+    dbt-postgres has no Python models, so the models downstream of one (survivorship on top
+    of the golden ID map, say) have nothing to read there either.
+    """
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    nodes = manifest.get("nodes", {})
+    children = manifest.get("child_map", {})
+    todo = [
+        uid
+        for uid, node in nodes.items()
+        if node.get("resource_type") == "model" and node.get("language") == "python"
+    ]
+    seen: set[str] = set()
+    while todo:
+        uid = todo.pop()
+        if uid in seen:
+            continue
+        seen.add(uid)
+        todo.extend(children.get(uid, []))
+    return sorted(
+        nodes[uid]["name"] for uid in seen if nodes.get(uid, {}).get("resource_type") == "model"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print the comparison; exit 1 when the builds differ."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -310,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--skip-python-models", metavar="MANIFEST", help="skip the Python models of a manifest"
     )
     args = parser.parse_args(argv)
-    skip = python_models(args.skip_python_models) if args.skip_python_models else []
+    skip = python_models_and_dependents(args.skip_python_models) if args.skip_python_models else []
     comparison = compare(args.duckdb, args.postgres, schemas=args.schemas.split(","), skip=skip)
     print(comparison.report())
     return 1 if comparison.diffs else 0
