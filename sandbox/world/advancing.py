@@ -997,6 +997,10 @@ def _late_esp_events(
     cand = np.flatnonzero(is_recv & (ts >= t_old - 2 * DAY) & (ts < t_old - MINUTE))
     base_rate = max(share * 20, 0.05)
     pick = cand[rng.random(cand.size) < base_rate]
+    if pick.size == 0 and cand.size:
+        # Increments always carry late events when there are receipts to open late (as they
+        # always carry archives and unsubscribes), however small the world.
+        pick = cand[[int(rng.integers(0, cand.size))]]
     if pick.size == 0:
         return EVENTS_SCHEMA.empty_table()
     prof_index = {pid: i for i, pid in enumerate(profiles["id"].tolist())}

@@ -89,6 +89,14 @@ def _first_char(values: np.ndarray) -> np.ndarray:
     return np.asarray(pc.utf8_slice_codeunits(pa.array(values, type=pa.string()), 0, 1), object)
 
 
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to: Gmail ignores dots and answers for googlemail.com."""
+    local, _, domain = email.lower().partition("@")
+    if domain in ("gmail.com", "googlemail.com"):
+        return local.replace(".", "") + "@gmail.com"
+    return f"{local}@{domain}"
+
+
 def unique_fix(
     rng: np.random.Generator, values: np.ndarray, taken: set[str] | None = None
 ) -> np.ndarray:
@@ -96,15 +104,18 @@ def unique_fix(
 
     Real providers guarantee that one address belongs to one mailbox, so two different people
     must never share a personal address by accident (households share on purpose elsewhere).
+    Uniqueness is per *mailbox*: jan.novak@gmail.com and jannovak@gmail.com are one Gmail
+    account, so two people cannot hold them.
     """
     out = values.copy()
     present = np.array([v is not None for v in out], dtype=bool)
+    taken_boxes = {mailbox(t) for t in taken} if taken else set()
     for _ in range(20):
-        s = pd.Series(out[present], dtype=object)
-        dup = s.duplicated(keep="first").to_numpy().copy()
-        if taken:
+        boxes = [mailbox(v) for v in out[present]]
+        dup = pd.Series(boxes, dtype=object).duplicated(keep="first").to_numpy().copy()
+        if taken_boxes:
             dup |= np.fromiter(
-                (v in taken for v in out[present]), dtype=bool, count=int(present.sum())
+                (b in taken_boxes for b in boxes), dtype=bool, count=int(present.sum())
             )
         if not dup.any():
             return out
