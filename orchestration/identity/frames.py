@@ -93,9 +93,13 @@ def define_macros(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def as_view(relation: duckdb.DuckDBPyRelation, name: str) -> str:
-    """Expose a relation (e.g. a dbt ``ref``) under a temporary view name for the steps."""
-    relation.create_view(checked_name(name), replace=True)
+def as_view(con: duckdb.DuckDBPyConnection, relation: duckdb.DuckDBPyRelation, name: str) -> str:
+    """Expose a relation (e.g. a dbt ``ref``) under a *temporary* view name for the steps.
+
+    Temporary on purpose: a persistent view would outlive the build in the warehouse, and
+    one built on a step's temporary macros would fail for every later reader.
+    """
+    con.execute(f"create or replace temp view {checked_name(name)} as {relation.sql_query()}")
     return name
 
 

@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from orchestration.cli import warehouse_counts
 from orchestration.environment import sandbox_source_env
 from orchestration.identity.evaluation import id_churn, pairwise_metrics
 from pipelines.factory import ROLES
@@ -117,6 +118,11 @@ def test_job_lands_every_source_and_builds_staging(loop_env: Path) -> None:
     assert checks, "no dbt tests surfaced as asset checks"
     failing = [c.check_name for c in checks if not c.passed]
     assert not failing, failing
+
+    # Every relation the build left behind can be read (no view on a build's temporary macro).
+    counts = warehouse_counts(warehouse)
+    assert counts["marts.customers"] > 0
+    assert not [name for name in counts if name.startswith("main.")], counts
 
     # Every person-bearing record has exactly one golden ID, and the clusters match the truth.
     ids = _golden_ids(warehouse)

@@ -22,7 +22,7 @@ def model(dbt, session):
         on_schema_change="append_new_columns",
     )
     run_id = current_run_id()
-    records = as_view(dbt.ref("int_identity__records"), "identity_records")
+    records = as_view(session, dbt.ref("int_identity__records"), "identity_records")
     current = dbt.ref("int_identity__clusters").select("record_key, component").df()
     current = current.merge(first_seen(session, records), on="record_key", how="left")
     prior = None

@@ -12,8 +12,8 @@ def model(dbt, session):
     dbt.config(materialized="table")
     return blocked_values(
         session,
-        as_view(dbt.ref("int_identity__identifiers"), "identity_identifiers"),
-        as_view(dbt.ref("int_identity__records"), "identity_records"),
-        as_view(dbt.ref("identity_blocklist"), "identity_blocklist_entries"),
+        as_view(session, dbt.ref("int_identity__identifiers"), "identity_identifiers"),
+        as_view(session, dbt.ref("int_identity__records"), "identity_records"),
+        as_view(session, dbt.ref("identity_blocklist"), "identity_blocklist_entries"),
         load_settings(),
     )

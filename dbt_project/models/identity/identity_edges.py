@@ -14,12 +14,16 @@ from orchestration.identity.settings import load_settings
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = load_settings()
-    records = as_view(dbt.ref("int_identity__records"), "identity_records")
-    identifiers = as_view(dbt.ref("int_identity__identifiers"), "identity_identifiers")
-    blocked = as_view(dbt.ref("identity_blocked_values"), "identity_blocked")
-    scored = as_view(dbt.ref("int_identity__scored_pairs"), "identity_scored")
-    det = as_view(deterministic_edges(session, identifiers, records, blocked), "identity_det_edges")
-    prob = as_view(probabilistic_edges(session, scored, records, settings), "identity_prob_edges")
+    records = as_view(session, dbt.ref("int_identity__records"), "identity_records")
+    identifiers = as_view(session, dbt.ref("int_identity__identifiers"), "identity_identifiers")
+    blocked = as_view(session, dbt.ref("identity_blocked_values"), "identity_blocked")
+    scored = as_view(session, dbt.ref("int_identity__scored_pairs"), "identity_scored")
+    det = as_view(
+        session, deterministic_edges(session, identifiers, records, blocked), "identity_det_edges"
+    )
+    prob = as_view(
+        session, probabilistic_edges(session, scored, records, settings), "identity_prob_edges"
+    )
     run_id = current_run_id()
     # An edge is (left, right, rule); its first run survives rebuilds, the rest is current.
     # The previous build's table still exists while this one is computed (dbt swaps after).

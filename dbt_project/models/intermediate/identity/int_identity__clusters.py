@@ -16,10 +16,10 @@ def model(dbt, session):
     settings = load_settings()
     result = cluster_records(
         session,
-        as_view(dbt.ref("int_identity__records"), "identity_records"),
-        as_view(dbt.ref("int_identity__identifiers"), "identity_identifiers"),
-        as_view(dbt.ref("identity_blocked_values"), "identity_blocked"),
-        as_view(dbt.ref("identity_edges"), "identity_graph_edges"),
+        as_view(session, dbt.ref("int_identity__records"), "identity_records"),
+        as_view(session, dbt.ref("int_identity__identifiers"), "identity_identifiers"),
+        as_view(session, dbt.ref("identity_blocked_values"), "identity_blocked"),
+        as_view(session, dbt.ref("identity_edges"), "identity_graph_edges"),
         settings,
     )
     labels = result.labels

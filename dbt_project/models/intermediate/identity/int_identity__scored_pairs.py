@@ -11,7 +11,7 @@ from orchestration.identity.settings import load_settings
 def model(dbt, session):
     dbt.config(materialized="table")
     settings = load_settings()
-    records = as_view(dbt.ref("int_identity__records"), "identity_records")
+    records = as_view(session, dbt.ref("int_identity__records"), "identity_records")
     scored = score_pairs(
         splink_input(session, records),
         settings.splink_model,
