@@ -14,17 +14,13 @@ from __future__ import annotations
 
 import duckdb
 
-from orchestration.identity.frames import checked_name, define_macros
+from orchestration.identity.frames import checked_name, define_macros, sql_literal
 from orchestration.identity.settings import Settings
 
 
 def _cap_values(caps: dict[str, int]) -> str:
-    rows = ", ".join(f"({_literal(t)}, {int(n)})" for t, n in sorted(caps.items()))
+    rows = ", ".join(f"({sql_literal(t)}, {int(n)})" for t, n in sorted(caps.items()))
     return f"(values {rows}) as caps(identifier_type, cap)"
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def _pattern_case(patterns: list[tuple[str, str, str]]) -> str:
@@ -33,9 +29,9 @@ def _pattern_case(patterns: list[tuple[str, str, str]]) -> str:
     if not patterns:
         return "cast(null as varchar)"
     arms = [
-        f"when v.identifier_type = {_literal(kind)} "
-        f"and regexp_matches(v.identifier_value, {_literal(pattern)}) "
-        f"then {_literal(f'{reason} ({pattern})')}"
+        f"when v.identifier_type = {sql_literal(kind)} "
+        f"and regexp_matches(v.identifier_value, {sql_literal(pattern)}) "
+        f"then {sql_literal(f'{reason} ({pattern})')}"
         for kind, pattern, reason in patterns
     ]
     return "case " + " ".join(arms) + " end"

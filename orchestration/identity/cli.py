@@ -247,7 +247,7 @@ def resolve_file(
 
 def write_relation(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> None:
     """Write a query's rows to ``path`` as CSV or Parquet, by its extension."""
-    from orchestration.identity.keys import sql_literal
+    from orchestration.identity.frames import sql_literal
 
     _check_output_path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

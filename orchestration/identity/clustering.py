@@ -18,10 +18,11 @@ import pyarrow.compute as pc
 from orchestration.identity.components import (
     ComponentsResult,
     connected_components,
+    empty_pairs,
     split_conflicts,
     union_find,
 )
-from orchestration.identity.frames import checked_name
+from orchestration.identity.frames import checked_name, sql_literal
 from orchestration.identity.settings import Settings
 
 
@@ -107,9 +108,7 @@ def _split_conflicts(
     """Apply the cannot-link constraints of ``settings.exclusive_identifiers``."""
     record_columns = {"birth_date": "cast(birth_date as varchar)", "first_name": "first_name_key"}
     types = ", ".join(
-        "'" + t.replace("'", "''") + "'"
-        for t in settings.exclusive_identifiers
-        if t not in record_columns
+        sql_literal(t) for t in settings.exclusive_identifiers if t not in record_columns
     )
     parts = []
     if types:
@@ -133,7 +132,7 @@ def _split_conflicts(
                 """
             )
     if not parts:
-        return comps, 0, pa.table({"record_key_left": [], "record_key_right": []})
+        return comps, 0, empty_pairs()
     tag = uuid.uuid4().hex[:8]
     lab, excl, cand = f"cl_labels_{tag}", f"cl_excl_{tag}", f"cl_cand_{tag}"
     con.register(lab, comps.labels)

@@ -202,6 +202,16 @@ def components_union_find(
     return ComponentsResult(labels, "union_find", 1, True)
 
 
+def empty_pairs() -> pa.Table:
+    """A ``record_key_left, record_key_right`` table with no rows (nothing refused)."""
+    return pa.table(
+        {
+            "record_key_left": pa.array([], pa.string()),
+            "record_key_right": pa.array([], pa.string()),
+        }
+    )
+
+
 def split_conflicts(
     labels: pa.Table,
     edges: pa.Table,
@@ -258,16 +268,7 @@ def split_conflicts(
             """
         ).to_arrow_table()
         if conflicted.num_rows == 0:
-            return (
-                labels,
-                0,
-                pa.table(
-                    {
-                        "record_key_left": pa.array([], pa.string()),
-                        "record_key_right": pa.array([], pa.string()),
-                    }
-                ),
-            )
+            return labels, 0, empty_pairs()
         con.register("conflicted", conflicted)
         members = con.sql(
             """

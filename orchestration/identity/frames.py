@@ -45,6 +45,11 @@ _NAME = re.compile(
 )
 
 
+def sql_literal(value: str) -> str:
+    """A string as a SQL literal."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def checked_name(name: str) -> str:
     """A relation name safe to paste into SQL (``schema.table`` or quoted parts).
 

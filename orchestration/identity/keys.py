@@ -21,7 +21,7 @@ import phonenumbers
 import pyarrow as pa
 
 from orchestration import environment
-from orchestration.identity.frames import checked_name
+from orchestration.identity.frames import checked_name, sql_literal
 from orchestration.identity.mapping import IDENTIFIER_PRIORITY, ColumnMapping, IdentityInputError
 from pipelines._common.phones import to_e164
 
@@ -46,11 +46,6 @@ _WITH_OFFSET = "[0-9]:[0-9]{2}(:[0-9]{2}([.][0-9]+)?)? ?([Zz]|UTC|[+-][0-9]{2}(:
 def quote_ident(name: str) -> str:
     """A column name as a quoted SQL identifier (input files name columns freely)."""
     return '"' + name.replace('"', '""') + '"'
-
-
-def sql_literal(value: str) -> str:
-    """A string as a SQL literal."""
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _regex_replace_all(expr: str, pattern: str, replacement: str) -> str:
