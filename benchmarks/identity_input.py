@@ -68,6 +68,7 @@ SEEDS: tuple[str, ...] = (
     "currency_codes",
     "email_domain_aliases",
     "identity_blocklist",
+    "identity_identifier_types",
 )
 RECORDS_TABLE = "intermediate.int_identity__records"
 

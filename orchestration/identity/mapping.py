@@ -35,6 +35,7 @@ settings have caps for (:data:`IDENTIFIER_PRIORITY`); emails and phones are mapp
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,17 +44,21 @@ from typing import Any
 import phonenumbers
 import yaml
 
+from orchestration import environment
+
 # How strongly one value names one person (1 = strongest); the order of
 # int_identity__identifiers, which the deterministic edges and cannot-link splits rely on.
-IDENTIFIER_PRIORITY: dict[str, int] = {
-    "shop_customer": 1,
-    "login": 2,
-    "loyalty": 3,
-    "order": 4,
-    "email": 5,
-    "device": 6,
-    "phone": 7,
-}
+# One source for both: the dbt seed.
+IDENTIFIER_TYPES_SEED = environment.DBT_PROJECT_DIR / "seeds" / "identity_identifier_types.csv"
+
+
+def _identifier_priority() -> dict[str, int]:
+    with IDENTIFIER_TYPES_SEED.open(newline="", encoding="utf-8") as seed:
+        rows = [(r["identifier_type"], int(r["identifier_priority"])) for r in csv.DictReader(seed)]
+    return dict(sorted(rows, key=lambda row: row[1]))
+
+
+IDENTIFIER_PRIORITY: dict[str, int] = _identifier_priority()
 
 # Types that come from `columns` (email, phone) rather than from `identifiers`.
 ATTRIBUTE_IDENTIFIERS: frozenset[str] = frozenset({"email", "phone"})

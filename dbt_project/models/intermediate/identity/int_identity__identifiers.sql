@@ -1,7 +1,8 @@
 {#
     The identifiers of every record, one row per (record, type, value): the deterministic
     evidence of identity resolution. Types are ordered by how strongly they name one person
-    (`identifier_priority`, 1 = strongest), as Segment and RudderStack rank theirs.
+    (`identifier_priority`, 1 = strongest, from the `identity_identifier_types` seed), as
+    Segment and RudderStack rank theirs.
     Blocklists and caps are applied later (int_identity__blocked_values), so that what was
     blocked stays visible.
 #}
@@ -35,6 +36,12 @@ shop_orders as (
 shop_carts as (
 
     select * from {{ ref('stg_shop__carts') }}
+
+),
+
+identifier_types as (
+
+    select * from {{ ref('identity_identifier_types') }}
 
 ),
 
@@ -186,16 +193,11 @@ record_identifiers as (
 )
 
 select
-    record_key,
-    identifier_type,
-    identifier_value,
-    case identifier_type
-        when 'shop_customer' then 1
-        when 'login' then 2
-        when 'loyalty' then 3
-        when 'order' then 4
-        when 'email' then 5
-        when 'device' then 6
-        when 'phone' then 7
-    end as identifier_priority
+    record_identifiers.record_key,
+    record_identifiers.identifier_type,
+    record_identifiers.identifier_value,
+    identifier_types.identifier_priority
 from record_identifiers
+-- Left join: a type missing from the seed fails the not_null test instead of vanishing.
+left join identifier_types
+    on record_identifiers.identifier_type = identifier_types.identifier_type
