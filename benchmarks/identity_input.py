@@ -39,7 +39,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -171,14 +171,16 @@ def _generate(world: Path, people: int, seed: int) -> Step:
     return step
 
 
-def _ingest(role: str, resources: tuple[str, ...], pipelines_dir: Path) -> Step:
-    """Run one role's pipeline with only ``resources`` selected."""
+def _ingest(role: str, resources: tuple[str, ...] | None, pipelines_dir: Path) -> Step:
+    """Run one role's pipeline with only ``resources`` selected (``None``: all of them)."""
     from pipelines.factory import make_pipeline, make_source
 
-    step = Step(f"dlt:{role}", detail=",".join(resources))
+    step = Step(f"dlt:{role}", detail=",".join(resources) if resources else "all")
     with _timed(step):
         pipeline = make_pipeline(role, pipelines_dir=pipelines_dir)
-        source = make_source(role).with_resources(*resources)
+        source = make_source(role)
+        if resources:
+            source = source.with_resources(*resources)
         info = pipeline.run(source)
         info.raise_on_failed_jobs()
     trace = pipeline.last_trace
@@ -262,6 +264,8 @@ def build_identity_input(
     seed: int = 42,
     rate_limit_scale: float = DEFAULT_RATE_LIMIT_SCALE,
     tests: bool = True,
+    resources: Mapping[str, tuple[str, ...] | None] = IDENTITY_RESOURCES,
+    models: tuple[str, ...] = IDENTITY_MODELS,
 ) -> Report:
     """Build a warehouse with the raw, staging and identity-input models of ``world``.
 
@@ -272,6 +276,8 @@ def build_identity_input(
         seed: Seed of a generated world.
         rate_limit_scale: Multiplier on the emulator's vendor rate limits.
         tests: ``dbt build`` (models and their tests) when true, ``dbt run`` when false.
+        resources: Raw resources to load per role (``None``: the whole source).
+        models: dbt models built with everything upstream of them.
 
     Returns:
         Timings, peak memory and row counts; ``report.ok`` is false when dbt failed.
@@ -303,16 +309,18 @@ def build_identity_input(
     with Emulator(world, rate_limit_scale, work / "emulator.log") as emulator:
         report.steps.append(Step("emulator start", time.perf_counter() - started))
         os.environ.update(sandbox_source_env(emulator.url, world))
-        for role, resources in IDENTITY_RESOURCES.items():
-            console.print(f"dlt {role}: {', '.join(resources)}")
-            report.steps.append(_ingest(role, resources, work / "pipelines"))
+        for role, selected in resources.items():
+            console.print(f"dlt {role}: {', '.join(selected) if selected else 'all'}")
+            report.steps.append(_ingest(role, selected, work / "pipelines"))
         report.emulator_peak_rss_mb = _peak_rss_mb(emulator.pid)
 
     console.print("dbt seed")
-    seed_step, failures = _dbt("dbt seed", ["seed", "--select", *SEEDS], work, warehouse)
+    seeds = SEEDS if resources == IDENTITY_RESOURCES else ()
+    seed_args = ["seed", "--select", *seeds] if seeds else ["seed"]
+    seed_step, failures = _dbt("dbt seed", seed_args, work, warehouse)
     report.steps.append(seed_step)
     report.dbt_failures += failures
-    selector = ["--select", *(f"+{model}" for model in IDENTITY_MODELS)]
+    selector = ["--select", *(f"+{model}" for model in models)]
     # Seeds are loaded above; cautious: a test runs only when all the models it reads do.
     args = [*selector, "--exclude", "resource_type:seed"]
     args = ["build", *args, "--indirect-selection", "cautious"] if tests else ["run", *args]
