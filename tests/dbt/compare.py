@@ -300,6 +300,83 @@ def python_models(manifest_path: str | Path) -> list[str]:
     )
 
 
+# DuckDB column types → Postgres types for copying Python models' outputs.
+_PG_TYPES = {
+    "VARCHAR": "text",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "SMALLINT": "smallint",
+    "HUGEINT": "numeric",
+    "DOUBLE": "double precision",
+    "FLOAT": "real",
+    "BOOLEAN": "boolean",
+    "DATE": "date",
+    "TIMESTAMP": "timestamp",
+    "TIMESTAMP WITH TIME ZONE": "timestamptz",
+}
+
+
+def _pg_type(duckdb_type: str) -> str:
+    if duckdb_type.startswith("DECIMAL"):
+        return duckdb_type.replace("DECIMAL", "numeric")
+    try:
+        return _PG_TYPES[duckdb_type]
+    except KeyError:
+        raise ValueError(f"no Postgres type for DuckDB type {duckdb_type}") from None
+
+
+def copy_python_model_outputs(
+    duckdb_path: str | Path, pg_dsn: str, manifest_path: str | Path, work_dir: str | Path
+) -> list[str]:
+    """Copy what the dbt Python models built on DuckDB into the same relations on Postgres.
+
+    dbt-postgres cannot run Python models, but every SQL model downstream of one can build on
+    Postgres if the Python model's output is there. Copying it (through CSV: NULL unquoted,
+    empty strings quoted) lets the Postgres leg build and compare those SQL models too.
+
+    Returns:
+        ``schema.name`` of every relation copied.
+    """
+    import psycopg2
+
+    manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+    targets = sorted(
+        (node["schema"], node["alias"] or node["name"])
+        for node in manifest.get("nodes", {}).values()
+        if node.get("resource_type") == "model" and node.get("language") == "python"
+    )
+    copied: list[str] = []
+    with duckdb.connect(str(duckdb_path), read_only=True) as duck:
+        pg = psycopg2.connect(pg_dsn)
+        try:
+            for schema, name in targets:
+                columns = duck.execute(
+                    """
+                    select column_name, data_type from information_schema.columns
+                    where table_schema = ? and table_name = ? order by ordinal_position
+                    """,
+                    [schema, name],
+                ).fetchall()
+                csv_path = Path(work_dir) / f"{schema}.{name}.csv"
+                duck.execute(
+                    f"copy (select * from {_quote(schema)}.{_quote(name)}) "
+                    f"to '{csv_path}' (header false)"
+                )
+                ddl = ", ".join(f"{_quote(c)} {_pg_type(t)}" for c, t in columns)
+                with pg.cursor() as cur, csv_path.open(encoding="utf-8") as fh:
+                    cur.execute(f"create schema if not exists {_quote(schema)}")
+                    cur.execute(f"drop table if exists {_quote(schema)}.{_quote(name)} cascade")
+                    cur.execute(f"create table {_quote(schema)}.{_quote(name)} ({ddl})")
+                    cur.copy_expert(
+                        f"copy {_quote(schema)}.{_quote(name)} from stdin with (format csv)", fh
+                    )
+                pg.commit()
+                copied.append(f"{schema}.{name}")
+        finally:
+            pg.close()
+    return copied
+
+
 def python_models_and_dependents(manifest_path: str | Path) -> list[str]:
     """Python models plus every model built from them: what the Postgres leg cannot build.
 

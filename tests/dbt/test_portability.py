@@ -3,7 +3,8 @@
 A small world is loaded by the dlt pipelines into both warehouses; ``dbt build`` runs on each
 target (models, seeds, data tests and unit tests); then every relation of the dbt schemas is
 compared by row count and an order-independent checksum (``tests/dbt/compare.py``). dbt
-Python models cannot build on Postgres; they are listed as skipped.
+Python models cannot build on Postgres: what they built on DuckDB is copied over, so every SQL
+model downstream of them builds and is compared there too; they are listed as skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 
 import pytest
 
-from tests.dbt.compare import compare, python_models_and_dependents
+from tests.dbt.compare import compare, copy_python_model_outputs, python_models
 from tests.dbt.conftest import LoadedWorld, run_dbt
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -27,10 +28,13 @@ def _tail(result: subprocess.CompletedProcess[str], lines: int = 60) -> str:
 
 @pytest.fixture(scope="module")
 def builds(loaded_world: LoadedWorld) -> dict[str, subprocess.CompletedProcess[str]]:
-    """``dbt build`` on both targets, DuckDB first; Postgres without the Python models."""
+    """``dbt build`` on both targets, DuckDB first; Postgres with the Python models' outputs."""
     env, work_dir = loaded_world.dbt_env(), loaded_world.work_dir
     duckdb_build = run_dbt(["build"], target="duckdb", env=env, work_dir=work_dir)
-    excluded = python_models_and_dependents(work_dir / "target-duckdb" / "manifest.json")
+    manifest = work_dir / "target-duckdb" / "manifest.json"
+    excluded = python_models(manifest)
+    if duckdb_build.returncode == 0:
+        copy_python_model_outputs(loaded_world.duckdb_path, loaded_world.pg_dsn, manifest, work_dir)
     postgres_build = run_dbt(
         ["build", "--exclude", *excluded], target="postgres", env=env, work_dir=work_dir
     )
@@ -48,7 +52,7 @@ def test_every_relation_agrees_between_duckdb_and_postgres(
 ) -> None:
     assert all(r.returncode == 0 for r in builds.values()), "a dbt build failed"
     manifest_path = loaded_world.work_dir / "target-duckdb" / "manifest.json"
-    skipped = python_models_and_dependents(manifest_path)
+    skipped = python_models(manifest_path)
     comparison = compare(
         loaded_world.duckdb_path, loaded_world.pg_dsn, schemas=SCHEMAS, skip=skipped
     )
