@@ -25,6 +25,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 from rich.table import Table
 
 from orchestration import environment
+from orchestration.clv.cli import clv_app
 from orchestration.identity.cli import identity_app
 
 console = Console()
@@ -39,6 +40,7 @@ sandbox_app = typer.Typer(help="The local vendor API emulator.", no_args_is_help
 app.add_typer(world_app, name="world")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(identity_app, name="identity")
+app.add_typer(clv_app, name="clv")
 
 WorldOpt = Annotated[
     Path | None,
