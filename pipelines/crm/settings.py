@@ -92,6 +92,8 @@ CONTACTS = CrmObject(
         "date_of_birth",
         "hs_analytics_source",
         *(f"hs_lifecyclestage_{stage}_date" for stage in LIFECYCLE_STAGES),
+        # The owner's first logged call, email or meeting: the response to a new lead.
+        "hs_sa_first_engagement_date",
         "createdate",
         "lastmodifieddate",
     ),
@@ -103,6 +105,7 @@ CONTACTS = CrmObject(
         "lastmodifieddate": "timestamp",
         "date_of_birth": "text",
         **{f"hs_lifecyclestage_{stage}_date": "timestamp" for stage in LIFECYCLE_STAGES},
+        "hs_sa_first_engagement_date": "timestamp",
     },
 )
 

@@ -316,6 +316,7 @@ def advance(world: Path, days: int, *, progress: ProgressFn | None = None) -> di
     person_of_contact = dict(zip(c_ids.tolist(), c_p.tolist(), strict=True))
     c_person = np.array([person_of_contact.get(str(i), -1) for i in contacts["id"]], dtype=np.int64)
     _crm_contact_updates(rng, contacts, c_person, op, when, t_old, t_new, frac30, ap)
+    _crm_first_engagements(stream(seed, v, "advance.crm.first_engagement"), contacts, t_old, t_new)
     companies = table_to_rows(read_parquet(world / "crm/companies.parquet"), CRM["companies"])
     _touch(rng, companies, "hs_lastmodifieddate", ap["update_share_per_30d"] * frac30, t_old, t_new)
     arch = _pick(rng, ~companies["archived"], ap["archive_share_per_30d"] * frac30 / 2)
@@ -889,6 +890,43 @@ def _crm_contact_updates(
     contacts["archived"][arch] = True
     contacts["archived_at"][arch] = at
     contacts["lastmodifieddate"][arch] = np.maximum(contacts["lastmodifieddate"][arch], at)
+
+
+# Contacts created this many days before the window are still followed up in it.
+FOLLOW_UP_DAYS = 14
+
+
+def _crm_first_engagements(
+    rng: np.random.Generator, contacts: Rows, t_old: int, t_new: int
+) -> None:
+    """Owners follow up recent contacts they had not engaged yet — inside the window.
+
+    Drawn like ``first_engagement`` of a new cohort, from a later start: the contact was still
+    waiting at ``t_old``. Contacts older than ``FOLLOW_UP_DAYS`` that were never engaged stay
+    so (leads sales let go). Setting the property modifies the contact.
+    """
+    from sandbox.world.systems.crm import first_engagement
+
+    waiting = np.flatnonzero(
+        (contacts["hs_sa_first_engagement_date"] == 0)
+        & (contacts["hubspot_owner_id"] > 0)
+        & ~contacts["archived"]
+        & (contacts["createdate"] > t_old - FOLLOW_UP_DAYS * DAY)
+    )
+    b2b = np.array([t is not None for t in contacts["jobtitle"][waiting]], dtype=bool)
+    start = np.full(waiting.size, t_old, dtype=np.int64)
+    at = first_engagement(
+        rng,
+        contacts["hubspot_owner_id"][waiting],
+        b2b,
+        start,
+        np.zeros(waiting.size, dtype=np.int64),
+        t_new,
+    )
+    hit = at > 0
+    rows = waiting[hit]
+    contacts["hs_sa_first_engagement_date"][rows] = at[hit]
+    contacts["lastmodifieddate"][rows] = np.maximum(contacts["lastmodifieddate"][rows], at[hit])
 
 
 def _deal_updates(

@@ -129,7 +129,14 @@ def build_cohort(
 
     tick("crm", 0.0)
     out.crm = crm_mod.crm_cohort(
-        stream(seed, version, "crm"), people, t_end, ids, g.owners, g.crm_camps, p
+        stream(seed, version, "crm"),
+        people,
+        t_end,
+        ids,
+        g.owners,
+        g.crm_camps,
+        p,
+        stream(seed, version, "crm.first_engagement"),
     )
     rec.add("crm", "contacts", out.crm["contacts"]["id"], out.crm["contacts"]["_person"])
     forms = [crm_form_submits(out.crm["contacts"])]

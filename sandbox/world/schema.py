@@ -43,6 +43,7 @@ CRM: dict[str, Schema] = {
         ("date_of_birth", "str"),
         ("hs_analytics_source", "str"),
         *((f"hs_lifecyclestage_{s}_date", "ts") for s in STAGES),
+        ("hs_sa_first_engagement_date", "ts"),
         ("createdate", "ts"),
         ("lastmodifieddate", "ts"),
         ("archived", "bool"),

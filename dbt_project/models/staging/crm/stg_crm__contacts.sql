@@ -52,6 +52,7 @@ renamed as (
             as became_sales_qualified_lead_at,
         {{ to_utc_timestamp('hs_lifecyclestage_opportunity_date') }} as became_opportunity_at,
         {{ to_utc_timestamp('hs_lifecyclestage_customer_date') }} as became_customer_at,
+        {{ to_utc_timestamp('hs_sa_first_engagement_date') }} as first_sales_engagement_at,
         {{ to_utc_timestamp('created_at') }} as created_at,
         {{ to_utc_timestamp('updated_at') }} as updated_at,
         {{ to_utc_timestamp('archived_at') }} as archived_at
