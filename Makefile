@@ -47,7 +47,7 @@ dev: sync
 bench: sync
 	$(RUN) python -m benchmarks.run --people $(BENCH_PEOPLE)
 	$(RUN) python -m benchmarks.identity --people $(BENCH_IDENTITY_PEOPLE)
-	$(RUN) python -m benchmarks.clv --people 50000 --customers 1000000
+	$(RUN) python -m benchmarks.clv --people 1000000 --customers 1000000
 
 clean:
 	rm -rf data .dlt_pipelines warehouse.duckdb warehouse.duckdb.wal dbt_project/target dbt_project/logs

@@ -147,7 +147,8 @@ def fit(
     settings_file: Annotated[
         Path | None,
         typer.Option(
-            "--settings", help="Settings CSV (default: the project's seeds/clv_settings.csv)."
+            "--settings",
+            help="Settings CSV (default: the project's seeds/marketing/clv_settings.csv).",
         ),
     ] = None,
     discount_rate: Annotated[

@@ -1,6 +1,6 @@
 """CLV settings: discounting, horizon, churn bands; one seed read by dbt and the CLI.
 
-``dbt_project/seeds/clv_settings.csv`` (``setting_name, setting_value, description``) is the
+``dbt_project/seeds/marketing/clv_settings.csv`` (``setting_name, setting_value, description``) is the
 single place to change them: the dbt Python models read the seed through ``ref``, and
 ``closedloop clv fit`` reads the same file (command-line options override it).
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 from orchestration import environment
 from orchestration.clv.errors import ClvInputError
 
-SETTINGS_SEED = environment.DBT_PROJECT_DIR / "seeds" / "clv_settings.csv"
+SETTINGS_SEED = environment.DBT_PROJECT_DIR / "seeds" / "marketing" / "clv_settings.csv"
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class ClvSettings:
 
 
 def load_settings(path: Path | None = None) -> ClvSettings:
-    """Read the settings seed (default ``dbt_project/seeds/clv_settings.csv``).
+    """Read the settings seed (default ``dbt_project/seeds/marketing/clv_settings.csv``).
 
     Raises:
         ClvInputError: The file is missing, lacks the two columns, or holds a bad setting.

@@ -6,7 +6,7 @@ they drop out with probability ``p``; while alive, gaps are ``Exp(lambda)`` days
 orders are *extra* orders outside the process (an attempt next to a real purchase), so the
 transactions of the stated process are exactly the orders whose status is not ``cancelled``.
 Order value: ``z ~ Gamma(p, nu)`` CZK equals the ``subtotal`` (after line discounts) converted
-to CZK, up to catalog price granularity.
+to CZK, up to rounding to cents: line prices are catalog prices scaled to the drawn value.
 """
 
 from __future__ import annotations
@@ -455,6 +455,13 @@ def make_orders(
     unit_czk = catalog.price_czk[prod_pos]
     line_fx = fx[lo]
     unit_price = np.where(line_fx == 1.0, unit_czk, np.round(unit_czk / line_fx, 2))
+    # Catalog prices only approximate the basket's value (the cheapest product is 49 CZK, so
+    # small baskets run high). What the customer pays per unit (sale prices, bundles) scales
+    # the basket so the merchandise value after discounts is the Gamma-Gamma draw ``z``
+    # itself, up to rounding to cents: the stated process, not an approximation of it.
+    basket = np.bincount(lo, weights=unit_price * qty * (1.0 - disc_frac[lo]), minlength=n)
+    scale = (z / fx) / basket
+    unit_price = np.maximum(np.round(unit_price * scale[lo], 2), 0.01)
     gross = np.round(unit_price * qty, 2)
     discount = np.round(gross * disc_frac[lo], 2)
     line_total = np.round(gross - discount, 2)
