@@ -33,6 +33,12 @@ FloatArray = np.ndarray
 # Log-parameters are kept inside ±LOG_BOUND so exp() never overflows during the search; a
 # parameter that ends on the bound is reported (``at_bound``), not silently trusted.
 LOG_BOUND = 30.0
+# Upper bound of the dropout Beta(a, b) parameters. On small or homogeneous data the
+# likelihood keeps rising as a and b grow together (every customer drops out with the same
+# p = a/(a+b)), and the expectation's hypergeometric function overflows beyond a + b of a
+# few thousand. Beta(a, b) with a, b <= 200 is within 0.03 of that homogeneous limit in the
+# spread of p, so the fit stops there and reports the bound (``at_bound``).
+BETA_MAX = 200.0
 # Below this distance from a = 1 the BG/NBD expectation is a 0/0 limit: it is evaluated
 # either side and averaged (the function is smooth in a, the error is O(NUDGE²)).
 A_ONE_NUDGE = 1e-4
@@ -241,18 +247,26 @@ def _collapse(
 def _maximise(
     objective: Callable[[FloatArray], tuple[float, FloatArray]],
     theta0: FloatArray,
+    upper: FloatArray | None = None,
 ) -> tuple[FloatArray, int, bool, float]:
     """Minimise a mean negative log-likelihood over log-parameters.
 
     L-BFGS-B with the analytic gradient; if it stops short (line-search trouble far from
     the optimum happens with poor starts), one restart from where it stopped.
 
+    Args:
+        objective: Mean negative log-likelihood and its gradient in log-parameters.
+        theta0: Starting log-parameters.
+        upper: Upper bounds of the log-parameters (default ``LOG_BOUND`` each).
+
     Returns:
         (log-parameters, iterations, converged, mean negative log-likelihood). Converged
         means the optimiser said so or the gradient is flat: near the optimum the line
         search may fail only because float arithmetic cannot lower the objective further.
     """
-    bounds = [(-LOG_BOUND, LOG_BOUND)] * theta0.size
+    highs = np.full(theta0.size, LOG_BOUND) if upper is None else upper
+    bounds = [(-LOG_BOUND, float(high)) for high in highs]
+    theta0 = np.minimum(theta0, highs)
     options = {"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9}
     result = optimize.minimize(
         objective, theta0, jac=True, method="L-BFGS-B", bounds=bounds, options=options
@@ -301,8 +315,15 @@ def _std_errors(
     return {name: float(e) for name, e in zip(names, errors, strict=True)}
 
 
-def _at_bound(theta: FloatArray, names: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(n for n, t in zip(names, theta, strict=True) if abs(t) > LOG_BOUND - 1e-3)
+def _at_bound(
+    theta: FloatArray, names: tuple[str, ...], upper: FloatArray | None = None
+) -> tuple[str, ...]:
+    highs = np.full(theta.size, LOG_BOUND) if upper is None else upper
+    return tuple(
+        n
+        for n, t, high in zip(names, theta, highs, strict=True)
+        if t < -LOG_BOUND + 1e-3 or t > high - 1e-3
+    )
 
 
 # --- BG/NBD ------------------------------------------------------------------------------------
@@ -406,7 +427,8 @@ def fit_bgnbd(
         rate = max(_dot(w, xs) / max(_dot(w, ages), 1e-12), 1e-6)
         initial = BgNbdParams(r=1.0, alpha=1.0 / rate, a=1.0, b=2.0)
     theta0 = np.log(list(initial.as_dict().values()))
-    theta, iterations, converged, mean_nll = _maximise(objective, theta0)
+    upper = np.array([LOG_BOUND, LOG_BOUND, np.log(BETA_MAX), np.log(BETA_MAX)])
+    theta, iterations, converged, mean_nll = _maximise(objective, theta0, upper)
     names = ("r", "alpha", "a", "b")
     r, alpha, a, b = (float(v) for v in np.exp(theta))
     return Fit(
@@ -416,7 +438,7 @@ def fit_bgnbd(
         std_errors=_std_errors(objective, theta, total, names),
         iterations=iterations,
         converged=converged,
-        at_bound=_at_bound(theta, names),
+        at_bound=_at_bound(theta, names, upper),
     )
 
 

@@ -322,3 +322,19 @@ def test_gamma_gamma_needs_positive_repeat_spend() -> None:
         fit_gamma_gamma([1, 2], [10.0, 0.0])
     with pytest.raises(ClvInputError, match="horizon"):
         expected_purchases(TRUE_BG, -1.0, [1], [1.0], [2.0])
+
+
+def test_homogeneous_dropout_stops_on_the_beta_bound_and_still_predicts() -> None:
+    # Every customer drops out with the same p: the likelihood keeps rising as a and b grow
+    # together, and unbounded they would overflow the expectation's hypergeometric function
+    # (on a 206-customer world a and b ran to 7.7e5 and 5.1e6 and every prediction was -inf).
+    homogeneous = BgNbdParams(r=0.6, alpha=55.0, a=2_000.0, b=8_000.0)
+    data = simulate_customers(3_000, homogeneous, TRUE_GG, max_age=700.0, seed=3)
+    fit = fit_bgnbd(data["frequency"], data["recency"], data["T"])
+    assert "a" in fit.at_bound or "b" in fit.at_bound
+    assert fit.params.a <= 200.0 + 1e-9 and fit.params.b <= 200.0 + 1e-9
+    # The capped Beta keeps the mean dropout of the homogeneous truth (p = 0.2).
+    assert fit.params.mean_dropout == pytest.approx(0.2, abs=0.05)
+    expected = expected_purchases(fit.params, 365.0, data["frequency"], data["recency"], data["T"])
+    assert np.isfinite(expected).all()
+    assert (expected >= 0).all()

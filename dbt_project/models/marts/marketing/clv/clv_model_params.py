@@ -107,6 +107,15 @@ def model(dbt, session):
             frequency_value_p_value=independence.p_value,
             is_independence_assumption_met=independence.holds,
         )
+        # Say why a fit is not a clean optimum: a parameter stopped on its bound (the data
+        # do not identify it) or the search did not settle.
+        notes = [
+            f"{prefix}: {'not converged' if not fit.converged else 'converged'}"
+            + (f", at bound: {', '.join(fit.at_bound)}" if fit.at_bound else "")
+            for prefix, fit in (("bgnbd", bg), ("gamma_gamma", gg))
+            if fit.at_bound or not fit.converged
+        ]
+        row["fit_message"] = "; ".join(notes) or None
     frame = pd.DataFrame([row], columns=list(COLUMNS)).astype(object)
     session.register("clv_fit_row", frame)
     casts = ",\n".join(f"cast({name} as {kind}) as {name}" for name, kind in COLUMNS.items())
