@@ -5,7 +5,7 @@
    ``marts.customers`` (``benchmarks.identity_input`` with all resources). Pass
    ``--warehouse`` (and ``--world``) to reuse one; ``--people N`` builds it first (about
    35 minutes at 1M people, most of it ESP events over HTTP).
-2. ``dbt seed``, then ``dbt run`` of ``models/intermediate/marketing`` and
+2. ``dbt seed`` and the staging views, then ``dbt run`` of ``models/intermediate/marketing`` and
    ``models/marts/marketing`` as one command, in a child process: wall time, peak RSS
    (polled), dbt's execution time per model. Then ``dbt test`` of the same selection,
    reported apart (tests are not part of the build target).
@@ -103,6 +103,9 @@ def run(warehouse: Path, work: Path) -> dict[str, Any]:
     failures: list[str] = []
     for name, args in (
         ("dbt seed", ["seed"]),
+        # Staging views of the sources identity does not read (ESP events, deals, …) are
+        # created first: they are views, so this is catalog work, not part of the marts.
+        ("dbt run staging", ["run", "--select", "path:models/staging"]),
         ("dbt run", ["run", "--select", *SELECTION]),
         ("dbt test", ["test", "--select", *SELECTION]),
     ):
@@ -112,7 +115,7 @@ def run(warehouse: Path, work: Path) -> dict[str, Any]:
         failures += failed
     relations = _inputs(work, warehouse)
     baseline = _scan_baseline(warehouse, relations)
-    build = steps[1]
+    build = next(step for step in steps if step.name == "dbt run")
     return {
         "volumes": _customers(warehouse),
         "steps": {

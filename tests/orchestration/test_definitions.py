@@ -1,10 +1,12 @@
 """The Dagster code location loads, names raw tables like dbt does, and wires one job."""
 
+import os
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
+from orchestration.defs.transform.manifest import manifest_is_stale
 from pipelines.factory import ROLES
 
 
@@ -50,3 +52,19 @@ def test_one_job_runs_everything_in_process(definitions: dg.Definitions) -> None
     assert job.executor_def.name == "in_process"
     schedule = definitions.resolve_schedule_def("closedloop_daily")
     assert schedule.job_name == "closedloop_job"
+
+
+def test_manifest_is_stale_when_a_project_file_is_newer(tmp_path: Path) -> None:
+    project = tmp_path / "dbt_project"
+    (project / "models").mkdir(parents=True)
+    model = project / "models" / "m.sql"
+    model.write_text("select 1")
+    manifest = project / "target" / "manifest.json"
+    assert manifest_is_stale(project, manifest)  # missing
+    manifest.parent.mkdir()
+    manifest.write_text("{}")
+    os.utime(model, (1_000, 1_000))
+    assert not manifest_is_stale(project, manifest)
+    os.utime(model, None)
+    os.utime(manifest, (2_000, 2_000))
+    assert manifest_is_stale(project, manifest)  # a model edited after the parse

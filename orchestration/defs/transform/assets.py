@@ -10,6 +10,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.ingest.assets import WRITER_POOL
+from orchestration.defs.transform.manifest import manifest_is_stale
 from orchestration.environment import DBT_PROJECT_DIR, venv_executable
 
 
@@ -36,14 +37,16 @@ class WarehouseTranslator(DagsterDbtTranslator):
 
 @cache
 def dbt_project() -> DbtProject:
-    """The dbt project, with its manifest prepared when missing.
+    """The dbt project, with its manifest prepared when missing or stale.
 
     ``prepare_if_dev`` only acts under ``dagster dev``; tests, the CLI and CI load the
-    definitions without it, so a missing manifest is parsed here once.
+    definitions without it, so the manifest is parsed here when there is none or when a
+    model, seed, macro or test changed since it was written (a stale manifest names nodes
+    that no longer exist and misses new ones: the dbt step then fails on its events).
     """
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.prepare_if_dev()
-    if not project.manifest_path.exists():
+    if manifest_is_stale(DBT_PROJECT_DIR, project.manifest_path):
         project.preparer.prepare(project)
     return project
 
