@@ -17,6 +17,7 @@ PEOPLE ?= 20000
 SEED ?= 42
 BENCH_PEOPLE ?= 100000,1000000
 BENCH_IDENTITY_PEOPLE ?= 1000000
+BENCH_MARTS_PEOPLE ?= 1000000
 
 .PHONY: bootstrap sync lint format test test-fast demo dev bench clean
 
@@ -48,6 +49,7 @@ bench: sync
 	$(RUN) python -m benchmarks.run --people $(BENCH_PEOPLE)
 	$(RUN) python -m benchmarks.identity --people $(BENCH_IDENTITY_PEOPLE)
 	$(RUN) python -m benchmarks.clv --people 1000000 --customers 1000000
+	$(RUN) python -m benchmarks.marts --people $(BENCH_MARTS_PEOPLE)
 
 clean:
 	rm -rf data .dlt_pipelines warehouse.duckdb warehouse.duckdb.wal dbt_project/target dbt_project/logs
