@@ -22,3 +22,36 @@
         else false
     end
 {%- endmacro %}
+
+
+{#-
+    Fit points per scored entity: the select of one row per `key` with the points of the
+    first matching rule of each rule group (by rule_order, then rule_id) summed, and the
+    matched rule IDs listed. `attributes` is the relation of (`key`, attribute_name,
+    text_value, number_value) rows, `rules` the seeded fit rules.
+-#}
+{% macro fit_rule_points(attributes, rules, key) -%}
+    select
+        {{ key }},
+        sum(points) as fit_points,
+        {{ dbt.listagg('rule_id', "','", 'order by rule_id') }} as fit_rules_matched
+    from (
+        select
+            {{ attributes }}.{{ key }},
+            {{ rules }}.rule_id,
+            {{ rules }}.points,
+            row_number() over (
+                partition by {{ attributes }}.{{ key }}, {{ rules }}.rule_group
+                order by {{ rules }}.rule_order, {{ rules }}.rule_id
+            ) as match_rank
+        from {{ attributes }}
+        inner join {{ rules }}
+            on
+                {{ attributes }}.attribute_name = {{ rules }}.attribute
+                and {{ fit_rule_matches(
+                    rules, attributes ~ '.text_value', attributes ~ '.number_value'
+                ) }}
+    ) as fit_matches
+    where match_rank = 1
+    group by 1
+{%- endmacro %}

@@ -123,33 +123,21 @@ esp_profile_keys as (
 -- is no decision.
 esp_profile_events as (
 
-    select
-        golden_id,
-        'email' as channel,
-        'marketing' as purpose,
-        email_consent = 'SUBSCRIBED' as is_granted,
-        coalesce(email_consent_changed_at, updated_at) as decided_at,
-        'esp_profile' as consent_source,
-        'esp' as source_system,
-        esp_profile_id as source_record_id,
-        cast(null as {{ dbt.type_string() }}) as policy_version
-    from esp_profile_keys
-    where email_consent in ('SUBSCRIBED', 'UNSUBSCRIBED')
-
-    union all
-
-    select
-        golden_id,
-        'sms' as channel,
-        'marketing' as purpose,
-        sms_consent = 'SUBSCRIBED' as is_granted,
-        coalesce(sms_consent_changed_at, updated_at) as decided_at,
-        'esp_profile' as consent_source,
-        'esp' as source_system,
-        esp_profile_id as source_record_id,
-        cast(null as {{ dbt.type_string() }}) as policy_version
-    from esp_profile_keys
-    where sms_consent in ('SUBSCRIBED', 'UNSUBSCRIBED')
+    {% for channel in ['email', 'sms'] %}
+        select
+            golden_id,
+            '{{ channel }}' as channel,
+            'marketing' as purpose,
+            {{ channel }}_consent = 'SUBSCRIBED' as is_granted,
+            coalesce({{ channel }}_consent_changed_at, updated_at) as decided_at,
+            'esp_profile' as consent_source,
+            'esp' as source_system,
+            esp_profile_id as source_record_id,
+            cast(null as {{ dbt.type_string() }}) as policy_version
+        from esp_profile_keys
+        where {{ channel }}_consent in ('SUBSCRIBED', 'UNSUBSCRIBED')
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 

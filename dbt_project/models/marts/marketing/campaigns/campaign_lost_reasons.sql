@@ -37,14 +37,9 @@ final as (
         lost_deal_count,
         cast(lost_deal_value as decimal(18, 2)) as lost_deal_value,
         last_lost_at,
-        -- Rounded half up through double precision, the same on DuckDB and Postgres.
-        cast(
-            floor(
-                cast(lost_deal_count as double precision)
-                / cast(sum(lost_deal_count) over (partition by crm_campaign_id) as double precision)
-                * 10000 + 0.5
-            ) / 10000 as decimal(12, 4)
-        ) as share_of_lost_deals
+        {{ safe_ratio(
+            'lost_deal_count', 'sum(lost_deal_count) over (partition by crm_campaign_id)', 4
+        ) }} as share_of_lost_deals
     from reasons
 
 )

@@ -254,38 +254,15 @@ final as (
         utm_revenue,
         utm_net_revenue,
         closed_loop_revenue,
-        -- Ratios are rounded half up through double precision: DuckDB divides decimals in
-        -- double precision and rounds unlike Postgres; one path gives both the same digits.
-        {% for numerator, denominator, name, scale in [
-            ('won_deal_count', 'won_deal_count + lost_deal_count', 'win_rate', 4),
-            ('won_revenue - campaign_cost', 'campaign_cost', 'roi', 4),
-            ('won_revenue + utm_revenue - campaign_cost', 'campaign_cost', 'closed_loop_roi', 4),
-            ('expected_revenue - campaign_cost', 'campaign_cost', 'expected_roi', 4),
-            ('campaign_cost', 'lead_count', 'cost_per_lead', 2),
-            ('campaign_cost', 'mql_count', 'cost_per_mql', 2),
-            ('campaign_cost', 'sql_count', 'cost_per_sql', 2),
-        ] %}
-            case
-                when {{ denominator }} > 0
-                    then cast(
-                        floor(
-                            cast({{ numerator }} as double precision)
-                            / cast({{ denominator }} as double precision)
-                            * {{ 10 ** scale }} + 0.5
-                        ) / {{ 10 ** scale }}
-                        as decimal({{ 12 if scale == 4 else 18 }}, {{ scale }})
-                    )
-            end as {{ name }},
-        {% endfor %}
-        case
-            when new_customer_count > 0
-                then cast(
-                    floor(
-                        cast(campaign_cost as double precision)
-                        / cast(new_customer_count as double precision) * 100 + 0.5
-                    ) / 100 as decimal(18, 2)
-                )
-        end as cac
+        {{ safe_ratio('won_deal_count', 'won_deal_count + lost_deal_count', 4) }} as win_rate,
+        {{ safe_ratio('won_revenue - campaign_cost', 'campaign_cost', 4) }} as roi,
+        {{ safe_ratio('won_revenue + utm_revenue - campaign_cost', 'campaign_cost', 4) }}
+            as closed_loop_roi,
+        {{ safe_ratio('expected_revenue - campaign_cost', 'campaign_cost', 4) }} as expected_roi,
+        {{ safe_ratio('campaign_cost', 'lead_count', 2, 18) }} as cost_per_lead,
+        {{ safe_ratio('campaign_cost', 'mql_count', 2, 18) }} as cost_per_mql,
+        {{ safe_ratio('campaign_cost', 'sql_count', 2, 18) }} as cost_per_sql,
+        {{ safe_ratio('campaign_cost', 'new_customer_count', 2, 18) }} as cac
     from joined
 
 )

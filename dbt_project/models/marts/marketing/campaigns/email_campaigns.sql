@@ -65,37 +65,7 @@ attribution_window as (
 
 campaign_events as (
 
-    select
-        events.esp_campaign_id,
-        count(case when metrics.metric_name = 'Sent Email' then 1 end) as total_sends,
-        count(case when metrics.metric_name = 'Received Email' then 1 end) as total_deliveries,
-        count(case when metrics.metric_name = 'Bounced Email' then 1 end) as total_bounces,
-        count(
-            case
-                when metrics.metric_name = 'Bounced Email' and events.bounce_type = 'hard'
-                    then 1
-            end
-        ) as total_hard_bounces,
-        count(
-            case
-                when metrics.metric_name = 'Bounced Email' and events.bounce_type = 'soft'
-                    then 1
-            end
-        ) as total_soft_bounces,
-        count(case when metrics.metric_name = 'Opened Email' then 1 end) as total_opens,
-        count(
-            distinct case when metrics.metric_name = 'Opened Email' then events.esp_profile_id end
-        ) as total_unique_opens,
-        count(case when metrics.metric_name = 'Clicked Email' then 1 end) as total_clicks,
-        count(
-            distinct case when metrics.metric_name = 'Clicked Email' then events.esp_profile_id end
-        ) as total_unique_clicks,
-        count(case when metrics.metric_name = 'Unsubscribed' then 1 end) as tagged_unsubscribes,
-        count(case when metrics.metric_name = 'Marked Email as Spam' then 1 end)
-            as total_spam_reports
-    from events
-    inner join metrics on events.esp_metric_id = metrics.esp_metric_id
-    group by 1
+    {{ email_program_counts('esp_campaign_id') }}
 
 ),
 
@@ -230,36 +200,7 @@ final as (
         utm_order_count,
         utm_revenue,
         utm_net_revenue,
-        -- Rates are rounded half up through double precision: DuckDB divides decimals in
-        -- double precision and rounds unlike Postgres; one path gives both the same digits.
-        {% for numerator, denominator, name in [
-            ('total_deliveries', 'total_sends', 'delivery_rate'),
-            ('total_bounces', 'total_sends', 'bounce_rate'),
-            ('total_unique_opens', 'total_deliveries', 'open_rate'),
-            ('total_unique_clicks', 'total_deliveries', 'click_rate'),
-            ('total_unique_clicks', 'total_unique_opens', 'click_to_open_rate'),
-            ('total_unsubscribes', 'total_deliveries', 'unsubscribe_rate'),
-            ('total_spam_reports', 'total_deliveries', 'spam_complaint_rate'),
-        ] %}
-            case
-                when {{ denominator }} > 0
-                    then cast(
-                        floor(
-                            cast({{ numerator }} as double precision)
-                            / cast({{ denominator }} as double precision) * 10000 + 0.5
-                        ) / 10000 as decimal(12, 4)
-                    )
-            end as {{ name }},
-        {% endfor %}
-        case
-            when total_deliveries > 0
-                then cast(
-                    floor(
-                        cast(attributed_revenue as double precision)
-                        / cast(total_deliveries as double precision) * 100 + 0.5
-                    ) / 100 as decimal(18, 2)
-                )
-        end as revenue_per_recipient
+        {{ email_rates() }}
     from joined
 
 )

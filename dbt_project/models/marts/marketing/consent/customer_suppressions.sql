@@ -226,36 +226,18 @@ erasures as (
 
 occurrences as (
 
-    select
-        golden_id,
-        reason,
-        channel,
-        suppression_source,
-        source_record_id,
-        event_at,
-        cast(null as {{ dbt.type_string() }}) as matched_by
-    from hard_bounces
-    union all
-    select
-        golden_id,
-        reason,
-        channel,
-        suppression_source,
-        source_record_id,
-        event_at,
-        cast(null as {{ dbt.type_string() }}) as matched_by
-    from esp_opt_outs
-    union all
-    select
-        golden_id,
-        reason,
-        channel,
-        suppression_source,
-        source_record_id,
-        event_at,
-        cast(null as {{ dbt.type_string() }}) as matched_by
-    from open_tickets
-    union all
+    {% for occurrence in ['hard_bounces', 'esp_opt_outs', 'open_tickets'] %}
+        select
+            golden_id,
+            reason,
+            channel,
+            suppression_source,
+            source_record_id,
+            event_at,
+            cast(null as {{ dbt.type_string() }}) as matched_by
+        from {{ occurrence }}
+        union all
+    {% endfor %}
     select
         golden_id,
         reason,

@@ -87,30 +87,16 @@ scored as (
         order_count,
         total_spend,
         -- 1 + floor(5 * percent_rank) in integers: k + 1 once k/5 of the others are worse.
-        case
-            when customer_count = 1 then 1
-            when 5 * (recency_rank - 1) >= 4 * (customer_count - 1) then 5
-            when 5 * (recency_rank - 1) >= 3 * (customer_count - 1) then 4
-            when 5 * (recency_rank - 1) >= 2 * (customer_count - 1) then 3
-            when 5 * (recency_rank - 1) >= customer_count - 1 then 2
-            else 1
-        end as r_score,
-        case
-            when customer_count = 1 then 1
-            when 5 * (frequency_rank - 1) >= 4 * (customer_count - 1) then 5
-            when 5 * (frequency_rank - 1) >= 3 * (customer_count - 1) then 4
-            when 5 * (frequency_rank - 1) >= 2 * (customer_count - 1) then 3
-            when 5 * (frequency_rank - 1) >= customer_count - 1 then 2
-            else 1
-        end as f_score,
-        case
-            when customer_count = 1 then 1
-            when 5 * (monetary_rank - 1) >= 4 * (customer_count - 1) then 5
-            when 5 * (monetary_rank - 1) >= 3 * (customer_count - 1) then 4
-            when 5 * (monetary_rank - 1) >= 2 * (customer_count - 1) then 3
-            when 5 * (monetary_rank - 1) >= customer_count - 1 then 2
-            else 1
-        end as m_score
+        {% for dimension in ['recency', 'frequency', 'monetary'] %}
+            case
+                when customer_count = 1 then 1
+                when 5 * ({{ dimension }}_rank - 1) >= 4 * (customer_count - 1) then 5
+                when 5 * ({{ dimension }}_rank - 1) >= 3 * (customer_count - 1) then 4
+                when 5 * ({{ dimension }}_rank - 1) >= 2 * (customer_count - 1) then 3
+                when 5 * ({{ dimension }}_rank - 1) >= customer_count - 1 then 2
+                else 1
+            end as {{ dimension[0] }}_score{% if not loop.last %},{% endif %}
+        {% endfor %}
     from ranked
 
 ),

@@ -162,35 +162,9 @@ fit_attributes as (
 
 ),
 
-fit_matches as (
-
-    select
-        fit_attributes.crm_company_id,
-        fit_rules.rule_id,
-        fit_rules.points,
-        row_number() over (
-            partition by fit_attributes.crm_company_id, fit_rules.rule_group
-            order by fit_rules.rule_order, fit_rules.rule_id
-        ) as match_rank
-    from fit_attributes
-    inner join fit_rules
-        on
-            fit_attributes.attribute_name = fit_rules.attribute
-            and {{ fit_rule_matches(
-                'fit_rules', 'fit_attributes.text_value', 'fit_attributes.number_value'
-            ) }}
-
-),
-
 fit_points as (
 
-    select
-        crm_company_id,
-        sum(points) as fit_points,
-        {{ dbt.listagg('rule_id', "','", 'order by rule_id') }} as fit_rules_matched
-    from fit_matches
-    where match_rank = 1
-    group by 1
+    {{ fit_rule_points('fit_attributes', 'fit_rules', 'crm_company_id') }}
 
 ),
 
@@ -268,7 +242,7 @@ buying_groups as (
 
     select
         crm_company_id,
-        cast(least(sum(buying_group_points), 100) as double precision)
+        cast(cast(least(sum(buying_group_points), 100) as decimal(18, 6)) as double precision)
             as buying_group_engagement_score,
         count(*) as contact_count,
         count(case when is_engaged then 1 end) as engaged_contact_count,

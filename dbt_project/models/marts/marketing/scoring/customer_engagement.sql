@@ -78,31 +78,22 @@ as_of as (
 settings as (
 
     select
-        max(case when setting_name = 'half_life_days' then setting_value end)
-            as half_life_days,
-        max(case when setting_name = 'score_window_days' then setting_value end)
-            as score_window_days,
-        max(case when setting_name = 'engaged_window_days' then setting_value end)
-            as engaged_window_days,
-        max(
-            case when setting_name = 'daily_recipient_engaged_window_days' then setting_value end
-        ) as daily_recipient_engaged_window_days,
-        max(
-            case when setting_name = 'daily_recipient_min_received_30d' then setting_value end
-        ) as daily_recipient_min_received_30d,
-        max(case when setting_name = 'new_after_added_days' then setting_value end)
-            as new_after_added_days,
-        max(case when setting_name = 'unengaged_min_received' then setting_value end)
-            as unengaged_min_received,
-        max(case when setting_name = 'unengaged_window_days' then setting_value end)
-            as unengaged_window_days,
-        max(case when setting_name = 'dormant_after_days' then setting_value end)
-            as dormant_after_days,
-        max(
-            case when setting_name = 'dormant_purchase_cycle_multiple' then setting_value end
-        ) as dormant_purchase_cycle_multiple,
-        max(case when setting_name = 'dormant_min_days' then setting_value end)
-            as dormant_min_days
+        {% for setting in [
+            'half_life_days',
+            'score_window_days',
+            'engaged_window_days',
+            'daily_recipient_engaged_window_days',
+            'daily_recipient_min_received_30d',
+            'new_after_added_days',
+            'unengaged_min_received',
+            'unengaged_window_days',
+            'dormant_after_days',
+            'dormant_purchase_cycle_multiple',
+            'dormant_min_days',
+        ] %}
+            max(case when setting_name = '{{ setting }}' then setting_value end)
+                as {{ setting }}{% if not loop.last %},{% endif %}
+        {% endfor %}
     from engagement_settings
 
 ),
@@ -171,15 +162,19 @@ weighted as (
 
     select
         aged.golden_id,
+        -- Rounded to 6 decimals: a parallel sum of doubles differs in the last bit from
+        -- build to build, and a sync diffing against what it last sent must not see that.
         cast(
-            sum(
-                case
-                    when aged.age_days < settings.score_window_days
-                        then
-                            engagement_weights.weight
-                            * power(0.5, aged.age_days / settings.half_life_days)
-                    else 0
-                end
+            cast(
+                sum(
+                    case
+                        when aged.age_days < settings.score_window_days
+                            then
+                                engagement_weights.weight
+                                * power(0.5, aged.age_days / settings.half_life_days)
+                        else 0
+                    end
+                ) as decimal(18, 6)
             ) as double precision
         ) as engagement_score
     from aged

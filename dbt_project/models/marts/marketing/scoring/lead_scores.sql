@@ -207,35 +207,9 @@ fit_attributes as (
 
 ),
 
-fit_matches as (
-
-    select
-        fit_attributes.crm_contact_id,
-        fit_rules.rule_id,
-        fit_rules.points,
-        row_number() over (
-            partition by fit_attributes.crm_contact_id, fit_rules.rule_group
-            order by fit_rules.rule_order, fit_rules.rule_id
-        ) as match_rank
-    from fit_attributes
-    inner join fit_rules
-        on
-            fit_attributes.attribute_name = fit_rules.attribute
-            and {{ fit_rule_matches(
-                'fit_rules', 'fit_attributes.text_value', 'fit_attributes.number_value'
-            ) }}
-
-),
-
 fit_points as (
 
-    select
-        crm_contact_id,
-        sum(points) as fit_points,
-        {{ dbt.listagg('rule_id', "','", 'order by rule_id') }} as fit_rules_matched
-    from fit_matches
-    where match_rank = 1
-    group by 1
+    {{ fit_rule_points('fit_attributes', 'fit_rules', 'crm_contact_id') }}
 
 ),
 
@@ -352,7 +326,12 @@ scores_over_time as (
         crm_contact_id,
         evaluated_date,
         evaluated_at,
-        cast(least(greatest(sum(decayed_points), 0), 100) as double precision) as engagement_score
+        -- Rounded to 6 decimals: a parallel sum of doubles differs in the last bit from
+        -- build to build (and would reorder ties in account_scores' ranking).
+        cast(
+            cast(least(greatest(sum(decayed_points), 0), 100) as decimal(18, 6))
+            as double precision
+        ) as engagement_score
     from decayed_points
     group by 1, 2, 3
 

@@ -174,17 +174,13 @@ joined as (
         coalesce(ticket_stats.open_ticket_count, 0) > 0 as has_open_ticket,
         coalesce(ticket_stats.csat_good_count, 0) as csat_good_count,
         coalesce(ticket_stats.csat_bad_count, 0) as csat_bad_count,
-        case
-            when ticket_stats.csat_good_count + ticket_stats.csat_bad_count > 0
-                -- Rounded half up through double precision, the same on DuckDB and Postgres.
-                then cast(
-                    floor(
-                        cast(ticket_stats.csat_good_count as double precision)
-                        / (ticket_stats.csat_good_count + ticket_stats.csat_bad_count)
-                        * 1000 + 0.5
-                    ) / 10 as decimal(5, 1)
-                )
-        end as csat_score_pct,
+        {{ safe_ratio(
+            'ticket_stats.csat_good_count',
+            'ticket_stats.csat_good_count + ticket_stats.csat_bad_count',
+            scale=1,
+            precision=5,
+            percent=true
+        ) }} as csat_score_pct,
         coalesce(ranked_nps.nps_response_count, 0) as nps_response_count,
         case
             when ranked_nps.nps_score >= 9 then 'promoter'
