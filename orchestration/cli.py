@@ -405,7 +405,9 @@ def demo(
     _print_counts(f"Warehouse {path}", warehouse_counts(path))
     console.print(
         f"[green]Done in {elapsed:.0f} s.[/] Where to look:\n"
-        f"  • warehouse: {path} (schemas raw_*, staging)\n"
+        f"  • warehouse: {path} (schemas raw_*, staging, identity, marts)\n"
+        "  • the golden customer: marts.customers; the marketing marts (RFM, CLV, scores,\n"
+        "    campaigns, consent, suppressions): marts.* — docs/marketing.md\n"
         "  • `uv run closedloop warehouse` lists tables; "
         '`uv run closedloop sql "select * from staging.stg_shop__orders limit 5"` queries\n'
         "  • `make dev` opens the Dagster UI on http://127.0.0.1:3000 with this run's history\n"
